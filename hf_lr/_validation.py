@@ -1,0 +1,102 @@
+"""Argument checks shared by every schedule and factory.
+
+Each check returns the value normalised to a plain Python primitive (so configurations stay picklable and load with
+``torch.load(weights_only=True)``) or raises a ``TypeError``/``ValueError`` that names the argument, the rule and the
+value received.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = 0) -> int:
+    """Return ``value`` as an ``int`` if it is an integer (not a bool) not below ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer, got {_describe(value)}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}, got {name}={value}")
+    return value
+
+
+def check_optional_int(name: str, value: Any, *, minimum: int | None = 0) -> int | None:
+    return None if value is None else check_int(name, value, minimum=minimum)
+
+
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+    exclusive_maximum: bool = False,
+) -> float:
+    """Return ``value`` as a finite ``float`` inside the given bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number, got {_describe(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"`{name}` must be finite, got {name}={value}")
+    if minimum is not None:
+        if exclusive_minimum and not value > minimum:
+            raise ValueError(f"`{name}` must be > {minimum}, got {name}={value}")
+        if not exclusive_minimum and not value >= minimum:
+            raise ValueError(f"`{name}` must be >= {minimum}, got {name}={value}")
+    if maximum is not None:
+        if exclusive_maximum and not value < maximum:
+            raise ValueError(f"`{name}` must be < {maximum}, got {name}={value}")
+        if not exclusive_maximum and not value <= maximum:
+            raise ValueError(f"`{name}` must be <= {maximum}, got {name}={value}")
+    return value
+
+
+def check_optional_float(name: str, value: Any, **bounds: Any) -> float | None:
+    return None if value is None else check_float(name, value, **bounds)
+
+
+def check_number(name: str, value: Any, *, exclusive_minimum: float) -> int | float:
+    """Like :func:`check_float` with an exclusive lower bound, but keep integers as ``int``.
+
+    Used where Transformers does integer arithmetic with the value (`timescale`), so that the float operations stay
+    identical to theirs.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if not int(value) > exclusive_minimum:
+            raise ValueError(f"`{name}` must be > {exclusive_minimum}, got {name}={value}")
+        return int(value)
+    return check_float(name, value, minimum=exclusive_minimum, exclusive_minimum=True)
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {', '.join(repr(c) for c in choices)}; got {name}={value!r}")
+    return str(value)
+
+
+def check_warmup_within_training(num_warmup_steps: int, num_training_steps: int) -> None:
+    if num_warmup_steps > num_training_steps:
+        raise ValueError(
+            "`num_warmup_steps` must be <= `num_training_steps`, got "
+            f"num_warmup_steps={num_warmup_steps}, num_training_steps={num_training_steps}"
+        )
+
+
+def check_base_lr(value: Any, *, where: str) -> float:
+    """Return a group's base learning rate as a float (a tensor lr is read, never captured)."""
+    try:
+        lr = float(value)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"the learning rate of {where} must be a number or a one-element tensor, got {value!r}") from error
+    if not (math.isfinite(lr) and lr >= 0.0):
+        raise ValueError(f"the learning rate of {where} must be finite and >= 0, got {lr}")
+    return lr

@@ -1,0 +1,530 @@
+"""Schedule names: ``get_scheduler`` with Transformers' signature, ``register_schedule``, ``list_schedules``.
+
+Each entry declares what it needs (whether it uses ``num_warmup_steps`` / ``num_training_steps``, which parameters it
+takes through ``scheduler_specific_kwargs``); :func:`get_scheduler` has no per-name branches. Third-party packages add
+names through the entry-point group ``hf_lr.schedules``, loaded the first time a name is not found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import enum
+import inspect
+import warnings
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from typing import Any, overload
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+
+from hf_lr.factories import get_reduce_on_plateau_schedule
+from hf_lr.scheduler import ScheduleLR
+from hf_lr.schedules import (
+    Constant,
+    ConstantWithWarmup,
+    CosineWarmupWithMinLR,
+    CosineWithHardRestarts,
+    CosineWithMinLR,
+    CosineWithWarmup,
+    FunctionSchedule,
+    InverseSqrt,
+    LambdaSchedule,
+    LinearWithWarmup,
+    Noam,
+    PolynomialDecay,
+    Schedule,
+    WarmupStableDecay,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ScheduleEntry",
+    "build_schedule",
+    "get_schedule_entry",
+    "get_scheduler",
+    "list_schedules",
+    "register_schedule",
+]
+
+ENTRY_POINT_GROUP = "hf_lr.schedules"
+STEP_ARGUMENTS = ("num_warmup_steps", "num_training_steps")
+RESUME_ARGUMENTS = ("last_epoch", "completed_steps")
+# Parameters that a schedule class fills in itself when bound to a group's learning rate.
+BOUND_FIELDS = frozenset({"lr_init", "base_lr"})
+
+REQUIRED, OPTIONAL, UNUSED = "required", "optional", "unused"
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleEntry:
+    """What a registered name builds and what it needs.
+
+    Attributes:
+        name (`str`): the registered name.
+        description (`str`): one line (formula or behaviour).
+        build_schedule (`Callable[..., Schedule]`, *optional*): builds the closed-form schedule (closed-form names).
+        factory (`Callable[..., LRScheduler]`, *optional*): builds the scheduler (names that are not closed form).
+        warmup (`str`): whether ``num_warmup_steps`` is ``"required"``, ``"optional"`` or ``"unused"``.
+        training (`str`): the same for ``num_training_steps``.
+        parameters (`dict[str, Any]`): the ``scheduler_specific_kwargs`` it takes, with defaults
+            (``inspect.Parameter.empty`` when required).
+        var_keyword (`bool`): whether it takes any further keyword.
+        source (`str`): ``"builtin"``, ``"user"`` or the entry point's ``"module:attr"``.
+    """
+
+    name: str
+    description: str
+    build_schedule: Callable[..., Schedule] | None = None
+    factory: Callable[..., LRScheduler | ReduceLROnPlateau] | None = None
+    warmup: str = OPTIONAL
+    training: str = OPTIONAL
+    parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    var_keyword: bool = False
+    source: str = "builtin"
+
+    @property
+    def closed_form(self) -> bool:
+        """Whether the name is a pure function of the step (usable with curves, resumable in O(1))."""
+        return self.build_schedule is not None
+
+    def signature(self) -> str:
+        """The parameters as text, e.g. ``"num_warmup_steps, num_training_steps, num_cycles=0.5"``."""
+        parts = [arg if usage == REQUIRED else f"{arg}=None" for arg, usage in self._step_usage() if usage != UNUSED]
+        for name, default in self.parameters.items():
+            parts.append(name if default is inspect.Parameter.empty else f"{name}={default!r}")
+        if self.var_keyword:
+            parts.append("**kwargs")
+        return ", ".join(parts)
+
+    def _step_usage(self) -> tuple[tuple[str, str], ...]:
+        return (("num_warmup_steps", self.warmup), ("num_training_steps", self.training))
+
+    def _arguments(
+        self, num_warmup_steps: int | None, num_training_steps: int | None, kwargs: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """Validate and assemble the keyword arguments of the builder or factory."""
+        kwargs = dict(kwargs or {})
+        for key in kwargs:
+            if not isinstance(key, str):
+                raise TypeError(f"`scheduler_specific_kwargs` keys must be strings, got {key!r}")
+            if key in STEP_ARGUMENTS or key in RESUME_ARGUMENTS:
+                raise TypeError(
+                    f"schedule {self.name!r}: pass `{key}` as get_scheduler's own argument, not in "
+                    "`scheduler_specific_kwargs`"
+                )
+        unknown = sorted(set(kwargs) - set(self.parameters))
+        if unknown and not self.var_keyword:
+            raise TypeError(
+                f"schedule {self.name!r} got unknown argument(s) {', '.join(map(repr, unknown))} in "
+                f"`scheduler_specific_kwargs`; it accepts: {', '.join(self.parameters) or 'none'}"
+            )
+        missing = [name for name, default in self.parameters.items() if default is inspect.Parameter.empty and name not in kwargs]
+        if missing:
+            raise TypeError(
+                f"schedule {self.name!r} requires {', '.join(map(repr, missing))} in `scheduler_specific_kwargs` "
+                f"(its parameters: {self.signature()})"
+            )
+        values = {"num_warmup_steps": num_warmup_steps, "num_training_steps": num_training_steps}
+        for arg, usage in self._step_usage():
+            value = values[arg]
+            if value is None:
+                if usage == REQUIRED:
+                    raise ValueError(f"schedule {self.name!r} requires `{arg}`, please provide that argument")
+            elif usage == UNUSED:
+                if arg == "num_warmup_steps" and value:
+                    warnings.warn(
+                        f"schedule {self.name!r} has no warmup: num_warmup_steps={value} is ignored",
+                        UserWarning,
+                        stacklevel=4,
+                    )
+            else:
+                kwargs[arg] = value
+        return kwargs
+
+
+_REGISTRY: dict[str, ScheduleEntry] = {}
+_ENTRY_POINTS_LOADED: set[str] = set()
+
+
+def _parameters(fn: Callable[..., Any], skip: int, exclude: frozenset[str] = frozenset()) -> tuple[dict[str, Any], bool, dict[str, str]]:
+    """Split ``fn``'s signature into its own parameters, whether it takes ``**kwargs``, and step-count usage."""
+    signature = inspect.signature(fn)
+    own: dict[str, Any] = {}
+    usage = {"num_warmup_steps": UNUSED, "num_training_steps": UNUSED}
+    var_keyword = False
+    for index, parameter in enumerate(signature.parameters.values()):
+        if index < skip and parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            continue
+        if parameter.kind is parameter.VAR_KEYWORD:
+            var_keyword = True
+        elif parameter.kind is parameter.VAR_POSITIONAL:
+            continue
+        elif parameter.name in usage:
+            usage[parameter.name] = REQUIRED if parameter.default is parameter.empty else OPTIONAL
+        elif parameter.name not in RESUME_ARGUMENTS and parameter.name not in exclude:
+            own[parameter.name] = parameter.default
+    return own, var_keyword, usage
+
+
+def _add(entry: ScheduleEntry, overwrite: bool) -> ScheduleEntry:
+    if not isinstance(entry.name, str) or not entry.name:
+        raise TypeError(f"a schedule name must be a non-empty string, got {entry.name!r}")
+    if entry.name in _REGISTRY and not overwrite:
+        raise ValueError(
+            f"schedule name {entry.name!r} is already registered (by {_REGISTRY[entry.name].source}); pass "
+            "overwrite=True to replace it"
+        )
+    _REGISTRY[entry.name] = entry
+    return entry
+
+
+def _builtin(name: str, description: str, build: Callable[..., Schedule], **usage: str) -> None:
+    parameters, var_keyword, _ = _parameters(build, skip=0, exclude=BOUND_FIELDS)
+    for arg in STEP_ARGUMENTS:
+        parameters.pop(arg, None)
+    _add(
+        ScheduleEntry(
+            name,
+            description,
+            build_schedule=build,
+            warmup=usage.get("warmup", REQUIRED),
+            training=usage.get("training", REQUIRED),
+            parameters=parameters,
+            var_keyword=var_keyword,
+        ),
+        overwrite=False,
+    )
+
+
+def _constant() -> Schedule:
+    return Constant()
+
+
+def _noam(num_warmup_steps: int, d_model: int | None = None, factor: float = 1.0, mode: str = "absolute") -> Schedule:
+    return Noam(num_warmup_steps, d_model=d_model, factor=factor, mode=mode)
+
+
+def _lambda(lr_lambda: Callable[[int], float]) -> Schedule:
+    return LambdaSchedule(lr_lambda)
+
+
+_builtin("linear", "step/W during warmup, then linear decay to 0 at T", LinearWithWarmup)
+_builtin("cosine", "step/W during warmup, then 0.5*(1+cos(2*pi*num_cycles*progress))", CosineWithWarmup)
+_builtin(
+    "cosine_with_restarts",
+    "step/W during warmup, then num_cycles half-cosines to 0, each restarting at 1",
+    CosineWithHardRestarts,
+)
+_builtin("polynomial", "step/W during warmup, then (lr-lr_end)*(1-progress)**power+lr_end (absolute lr_end)", PolynomialDecay)
+_builtin("constant", "1 (the optimizer's learning rate)", _constant, warmup=UNUSED, training=UNUSED)
+_builtin("constant_with_warmup", "step/W during warmup, then 1", ConstantWithWarmup, training=UNUSED)
+_builtin("inverse_sqrt", "step/W during warmup, then 1/sqrt((step+timescale-W)/timescale)", InverseSqrt, training=UNUSED)
+_builtin(
+    "cosine_with_min_lr",
+    "step/W during warmup, then a cosine from 1 to min_lr (absolute) or min_lr_rate (ratio)",
+    CosineWithMinLR,
+)
+_builtin(
+    "cosine_warmup_with_min_lr",
+    "(step+1)/W or from warmup_lr_rate during warmup, then a cosine to the floor reached at step T-1",
+    CosineWarmupWithMinLR,
+)
+_builtin(
+    "warmup_stable_decay",
+    "warmup (linear/cosine/1-sqrt), hold 1, decay to min_lr_ratio (linear/cosine/1-sqrt)",
+    WarmupStableDecay.from_lengths,
+    training=OPTIONAL,
+)
+_builtin(
+    "noam",
+    "factor*d_model**-0.5*min(s**-0.5, s*W**-1.5), s=step+1; mode absolute|peak|scale",
+    _noam,
+    training=UNUSED,
+)
+_builtin("lambda", "your own multiplier function lr_lambda(step)", _lambda, warmup=UNUSED, training=UNUSED)
+_plateau_parameters, _, _ = _parameters(ReduceLROnPlateau.__init__, skip=2)
+_add(
+    ScheduleEntry(
+        "reduce_lr_on_plateau",
+        "torch's ReduceLROnPlateau: reduce by `factor` when a metric stops improving (call step(metric))",
+        factory=get_reduce_on_plateau_schedule,
+        warmup=UNUSED,
+        training=UNUSED,
+        parameters=_plateau_parameters,
+    ),
+    overwrite=False,
+)
+
+
+class _FactoryWithSteps:
+    """Calls a user factory with only the resume arguments it declares."""
+
+    def __init__(self, factory: Callable[..., LRScheduler], accepted: frozenset[str]) -> None:
+        self.factory = factory
+        self.accepted = accepted
+
+    def __call__(self, optimizer: Optimizer, **kwargs: Any) -> LRScheduler:
+        return self.factory(optimizer, **kwargs)
+
+
+class _FunctionBuilder:
+    """Builds the :class:`FunctionSchedule` of a registered multiplier function (picklable when ``fn`` is)."""
+
+    def __init__(self, name: str, fn: Callable[..., float]) -> None:
+        self.name = name
+        self.fn = fn
+
+    def __call__(self, **kwargs: Any) -> Schedule:
+        return FunctionSchedule(self.name, self.fn, kwargs)
+
+
+def _is_factory(fn: Callable[..., Any]) -> bool:
+    parameters = list(inspect.signature(fn).parameters.values())
+    return bool(parameters) and parameters[0].name == "optimizer"
+
+
+def _make_entry(name: str, fn: Callable[..., Any], description: str | None, source: str) -> ScheduleEntry:
+    if isinstance(fn, ScheduleEntry):
+        return dataclasses.replace(fn, name=name, source=source)
+    if not callable(fn):
+        raise TypeError(f"register_schedule({name!r}, ...) needs a function, got {fn!r}")
+    doc = description or (inspect.getdoc(fn) or "").split("\n")[0] or "user-registered schedule"
+    factory = _is_factory(fn)
+    parameters, var_keyword, usage = _parameters(fn, skip=1)
+    if factory:
+        accepted = frozenset(p for p in inspect.signature(fn).parameters if p in RESUME_ARGUMENTS)
+        return ScheduleEntry(
+            name,
+            doc,
+            factory=_FactoryWithSteps(fn, accepted),
+            warmup=usage["num_warmup_steps"],
+            training=usage["num_training_steps"],
+            parameters=parameters,
+            var_keyword=var_keyword,
+            source=source,
+        )
+    if var_keyword:
+        usage = {arg: OPTIONAL if value == UNUSED else value for arg, value in usage.items()}
+    return ScheduleEntry(
+        name,
+        doc,
+        build_schedule=_FunctionBuilder(name, fn),
+        warmup=usage["num_warmup_steps"],
+        training=usage["num_training_steps"],
+        parameters=parameters,
+        var_keyword=var_keyword,
+        source=source,
+    )
+
+
+@overload
+def register_schedule(
+    name: str, fn: None = None, *, description: str | None = None, overwrite: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
+
+
+@overload
+def register_schedule(
+    name: str, fn: Callable[..., Any], *, description: str | None = None, overwrite: bool = False
+) -> Callable[..., Any]: ...
+
+
+def register_schedule(
+    name: str,
+    fn: Callable[..., Any] | None = None,
+    *,
+    description: str | None = None,
+    overwrite: bool = False,
+) -> Any:
+    """Register a schedule name for :func:`get_scheduler`, as a decorator or a call.
+
+    ``fn`` is either a multiplier function ``f(step, *, num_warmup_steps, num_training_steps, **params) -> float``
+    (it may leave out the arguments it does not use; its parameters arrive through ``scheduler_specific_kwargs``),
+    or a full factory ``f(optimizer, ...) -> LRScheduler`` (recognised by its first parameter being named
+    ``optimizer``). A multiplier function gets everything hf_lr schedules have: resumption, a state that records its
+    parameters, per-group learning rates. Use module-level functions so that schedulers stay picklable.
+
+    Args:
+        name (`str`):
+            The new name.
+        fn (`Callable`, *optional*):
+            The function; leave it out to use ``register_schedule`` as a decorator.
+        description (`str`, *optional*):
+            One line for :func:`list_schedules` and the CLI (defaults to the first line of the docstring).
+        overwrite (`bool`, *optional*, defaults to `False`):
+            Replace an existing name instead of raising ``ValueError``.
+
+    Example:
+        ```python
+        >>> import torch
+        >>> from hf_lr import get_scheduler, register_schedule
+        >>> @register_schedule("halving_example", overwrite=True)
+        ... def halving(step, *, num_warmup_steps, period=10):
+        ...     "Linear warmup, then halve every `period` updates."
+        ...     if step < num_warmup_steps:
+        ...         return step / num_warmup_steps
+        ...     return 0.5 ** ((step - num_warmup_steps) // period)
+        >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        >>> scheduler = get_scheduler("halving_example", optimizer, num_warmup_steps=2,
+        ...                           scheduler_specific_kwargs={"period": 3})
+        >>> [scheduler.get_last_lr()[0] for _ in range(8) if not scheduler.step()]
+        [0.5, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
+        ```
+    """
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        _add(_make_entry(name, function, description, "user"), overwrite)
+        return function
+
+    if fn is None:
+        if not isinstance(name, str):
+            raise TypeError(f"register_schedule needs a name first, got {name!r}; use @register_schedule('my_name')")
+        return decorate
+    return decorate(fn)
+
+
+def _load_entry_points(only: str | None = None) -> None:
+    """Register names from the ``hf_lr.schedules`` entry-point group (each at most once)."""
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name in _ENTRY_POINTS_LOADED or (only is not None and entry_point.name != only):
+            continue
+        _ENTRY_POINTS_LOADED.add(entry_point.name)
+        if entry_point.name in _REGISTRY:
+            warnings.warn(
+                f"entry point {entry_point.value!r} of group {ENTRY_POINT_GROUP!r} would redefine the schedule "
+                f"{entry_point.name!r}; it is ignored",
+                UserWarning,
+                stacklevel=3,
+            )
+            continue
+        try:
+            loaded = entry_point.load()
+        except Exception as error:
+            raise ImportError(
+                f"could not load schedule {entry_point.name!r} from entry point {entry_point.value!r} "
+                f"({ENTRY_POINT_GROUP}): {error}"
+            ) from error
+        _add(_make_entry(entry_point.name, loaded, None, entry_point.value), overwrite=False)
+
+
+def _name_of(name: Any) -> str:
+    if isinstance(name, enum.Enum):  # transformers.SchedulerType and similar string enums
+        name = name.value
+    if not isinstance(name, str):
+        raise TypeError(f"`name` must be a schedule name (str) or a SchedulerType, got {name!r} ({type(name).__name__})")
+    return name
+
+
+def get_schedule_entry(name: str | enum.Enum) -> ScheduleEntry:
+    """The :class:`ScheduleEntry` of a name; unknown names raise ``ValueError`` with close matches.
+
+    Example:
+        ```python
+        >>> from hf_lr import get_schedule_entry
+        >>> get_schedule_entry("cosine").signature()
+        'num_warmup_steps, num_training_steps, num_cycles=0.5'
+        ```
+    """
+    key = _name_of(name)
+    if key not in _REGISTRY:
+        _load_entry_points(only=key)
+    if key not in _REGISTRY:
+        known = list_schedules()
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"unknown schedule name {key!r}.{hint} Known names: {', '.join(known)}")
+    return _REGISTRY[key]
+
+
+def list_schedules() -> list[str]:
+    """All registered names, sorted (built-in, user-registered and entry-point names).
+
+    Example:
+        ```python
+        >>> from hf_lr import list_schedules
+        >>> {"linear", "cosine", "noam"} <= set(list_schedules())
+        True
+        ```
+    """
+    _load_entry_points()
+    return sorted(_REGISTRY)
+
+
+def build_schedule(
+    name: str | enum.Enum,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    **schedule_kwargs: Any,
+) -> Schedule:
+    """The closed-form :class:`Schedule` of a name, without an optimizer (for curves and plots).
+
+    Example:
+        ```python
+        >>> from hf_lr import build_schedule
+        >>> build_schedule("linear", num_warmup_steps=0, num_training_steps=4).values(range(5)).tolist()
+        [1.0, 0.75, 0.5, 0.25, 0.0]
+        ```
+    """
+    entry = get_schedule_entry(name)
+    if entry.build_schedule is None:
+        raise ValueError(f"schedule {entry.name!r} is not a closed-form function of the step, it has no curve")
+    return entry.build_schedule(**entry._arguments(num_warmup_steps, num_training_steps, schedule_kwargs))
+
+
+def get_scheduler(
+    name: str | enum.Enum,
+    optimizer: Optimizer,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: dict[str, Any] | None = None,
+    *,
+    last_epoch: int = -1,
+    completed_steps: int | None = None,
+) -> LRScheduler | ReduceLROnPlateau:
+    """Any registered schedule by name, with Transformers' ``get_scheduler`` signature.
+
+    Accepts every Transformers name (and ``transformers.SchedulerType`` members), ``noam``, ``lambda``,
+    user-registered names and entry-point names. Closed-form names return a :class:`~hf_lr.ScheduleLR`.
+
+    Args:
+        name (`str` or `SchedulerType`):
+            The schedule name (see :func:`list_schedules`).
+        optimizer (`torch.optim.Optimizer`):
+            The optimizer whose learning rate is scheduled.
+        num_warmup_steps (`int`, *optional*):
+            The number of warmup updates, for names that use it (an error if a name requires it and it is missing).
+        num_training_steps (`int`, *optional*):
+            The total number of updates, for names that use it.
+        scheduler_specific_kwargs (`dict`, *optional*):
+            The name's own parameters (``num_cycles``, ``lr_end``, ``d_model``, ...); unknown keys raise ``TypeError``.
+        last_epoch (`int`, *optional*, defaults to -1):
+            torch's index of the last update when resuming.
+        completed_steps (`int`, *optional*):
+            The number of updates already done, instead of `last_epoch`.
+
+    Example:
+        ```python
+        >>> import torch
+        >>> from hf_lr import get_scheduler
+        >>> optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+        >>> scheduler = get_scheduler("cosine", optimizer, num_warmup_steps=10, num_training_steps=100)
+        >>> type(scheduler).__name__, scheduler.get_last_lr()
+        ('ScheduleLR', [0.0])
+        ```
+    """
+    entry = get_schedule_entry(name)
+    kwargs = entry._arguments(num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
+    if entry.build_schedule is not None:
+        schedule = entry.build_schedule(**kwargs)
+        return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+    assert entry.factory is not None
+    resume = {"last_epoch": last_epoch, "completed_steps": completed_steps}
+    requested = {key: value for key, value in resume.items() if value not in (None, -1)}
+    accepted = getattr(entry.factory, "accepted", frozenset())
+    for key, value in requested.items():
+        if key not in accepted:
+            raise ValueError(f"schedule {entry.name!r} does not support `{key}` (got {key}={value})")
+        kwargs[key] = value
+    return entry.factory(optimizer, **kwargs)

@@ -1,0 +1,925 @@
+"""Closed-form learning-rate schedules.
+
+A schedule is a pure function of the optimizer-update count ``step`` (0 for the first update) that returns the
+multiplier applied to a parameter group's base learning rate. Every schedule here:
+
+- is a frozen dataclass whose fields are primitives (ints, floats, strings, bools, ``None``), so it pickles, compares
+  by value and describes itself with :meth:`Schedule.config`;
+- has a scalar form, ``schedule(step) -> float``, that uses the same float operations in the same order as
+  Transformers' lambdas for the names both libraries share, so the numbers are identical;
+- has a vectorized form, ``schedule.values(steps) -> numpy.ndarray``, written from the same piecewise definition and
+  tested equal to the scalar form on dense grids.
+
+Schedules whose value depends on the absolute learning rate (an ``lr_end`` or ``min_lr`` given in learning-rate
+units, Noam's absolute mode) are *bound* to each parameter group's own base learning rate with :meth:`Schedule.bind`;
+Transformers reads ``optimizer.defaults["lr"]`` there instead, which is wrong for groups with other learning rates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hf_lr._validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_number,
+    check_optional_float,
+    check_optional_int,
+    check_warmup_within_training,
+)
+
+__all__ = [
+    "Schedule",
+    "Constant",
+    "ConstantWithWarmup",
+    "LinearWithWarmup",
+    "CosineWithWarmup",
+    "CosineWithHardRestarts",
+    "PolynomialDecay",
+    "InverseSqrt",
+    "CosineWithMinLR",
+    "CosineWarmupWithMinLR",
+    "WarmupStableDecay",
+    "Noam",
+    "LambdaSchedule",
+    "FunctionSchedule",
+]
+
+WSD_SHAPES = ("linear", "cosine", "1-sqrt")
+NOAM_MODES = ("absolute", "peak", "scale")
+
+
+def _as_steps(steps: Any) -> np.ndarray:
+    array = np.asarray(steps)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"`steps` must be an array of integers, got dtype {array.dtype}")
+    if array.size and array.min() < 0:
+        raise ValueError(f"`steps` must be >= 0, got a minimum of {array.min()}")
+    return array.astype(np.int64, copy=False)
+
+
+def _set(instance: Any, **values: Any) -> None:
+    for key, value in values.items():
+        object.__setattr__(instance, key, value)
+
+
+def _linear_warmup(step: int, num_warmup_steps: int) -> float:
+    return float(step) / float(max(1, num_warmup_steps))
+
+
+def _linear_warmup_values(steps: np.ndarray, num_warmup_steps: int) -> np.ndarray:
+    return steps.astype(np.float64) / float(max(1, num_warmup_steps))
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """Base class of closed-form schedules: ``multiplier = schedule(step)``.
+
+    Subclasses are frozen dataclasses of primitive fields that implement :meth:`__call__` and :meth:`values`.
+
+    Example:
+        ```python
+        >>> from hf_lr import LinearWithWarmup
+        >>> schedule = LinearWithWarmup(num_warmup_steps=2, num_training_steps=10)
+        >>> [schedule(step) for step in range(4)]
+        [0.0, 0.5, 1.0, 0.875]
+        >>> schedule.values([0, 5, 10]).tolist()
+        [0.0, 0.625, 0.0]
+        ```
+    """
+
+    #: whether :meth:`bind` must be called with the group's base learning rate before evaluating.
+    needs_base_lr: ClassVar[bool] = False
+
+    def __call__(self, step: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def values(self, steps: Any) -> np.ndarray:
+        """Vectorized multipliers at ``steps`` (an integer array-like of non-negative steps)."""
+        steps = _as_steps(steps)
+        return self._values(steps)
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        # Fallback for schedules with no vectorized formula (user functions): evaluate point by point.
+        return np.fromiter((self(int(step)) for step in steps.ravel()), dtype=np.float64, count=steps.size).reshape(
+            steps.shape
+        )
+
+    def bind(self, base_lr: float) -> Schedule:
+        """Return the schedule a parameter group with base learning rate ``base_lr`` follows."""
+        return self
+
+    def config(self) -> dict[str, Any]:
+        """The schedule's type and parameters as plain values (what the scheduler's ``state_dict`` records)."""
+        return {"type": type(self).__name__, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
+
+    def boundaries(self) -> tuple[int, ...]:
+        """Steps at which the schedule changes phase (for plots)."""
+        return ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Constant(Schedule):
+    """Constant multiplier 1: the optimizer's learning rate throughout (Transformers' ``constant``)."""
+
+    def __call__(self, step: int) -> float:
+        return 1.0
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        return np.ones(steps.shape, dtype=np.float64)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConstantWithWarmup(Schedule):
+    """``step / num_warmup_steps`` during warmup, then 1 (Transformers' ``constant_with_warmup``).
+
+    Args:
+        num_warmup_steps (`int`):
+            The number of warmup updates (0 for none).
+
+    Example:
+        ```python
+        >>> from hf_lr import ConstantWithWarmup
+        >>> [ConstantWithWarmup(num_warmup_steps=4)(step) for step in range(6)]
+        [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+        ```
+    """
+
+    num_warmup_steps: int
+
+    def __post_init__(self) -> None:
+        _set(self, num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps))
+
+    def __call__(self, step: int) -> float:
+        if step < self.num_warmup_steps:
+            return float(step) / float(max(1.0, self.num_warmup_steps))
+        return 1.0
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        warm = steps.astype(np.float64) / float(max(1.0, self.num_warmup_steps))
+        return np.where(steps < self.num_warmup_steps, warm, 1.0)
+
+    def boundaries(self) -> tuple[int, ...]:
+        return (self.num_warmup_steps,)
+
+
+@dataclasses.dataclass(frozen=True)
+class _WarmupThenDecay(Schedule):
+    """Shared fields and checks of the schedules that warm up linearly and then decay until ``num_training_steps``."""
+
+    num_warmup_steps: int
+    num_training_steps: int
+
+    def __post_init__(self) -> None:
+        _set(
+            self,
+            num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps),
+            num_training_steps=check_int("num_training_steps", self.num_training_steps, minimum=1),
+        )
+        check_warmup_within_training(self.num_warmup_steps, self.num_training_steps)
+
+    def boundaries(self) -> tuple[int, ...]:
+        return (self.num_warmup_steps, self.num_training_steps)
+
+    @property
+    def _decay_length(self) -> float:
+        return float(max(1, self.num_training_steps - self.num_warmup_steps))
+
+    def _progress(self, step: int) -> float:
+        return float(step - self.num_warmup_steps) / self._decay_length
+
+    def _progress_values(self, steps: np.ndarray) -> np.ndarray:
+        return (steps - self.num_warmup_steps).astype(np.float64) / self._decay_length
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearWithWarmup(_WarmupThenDecay):
+    """Linear warmup from 0 to 1, then linear decay to 0 at ``num_training_steps`` (Transformers' ``linear``).
+
+    ``step / W`` for ``step < W``, else ``max(0, (T - step) / max(1, T - W))``.
+
+    Args:
+        num_warmup_steps (`int`):
+            The number of warmup updates ``W``.
+        num_training_steps (`int`):
+            The total number of updates ``T``.
+
+    Example:
+        ```python
+        >>> from hf_lr import LinearWithWarmup
+        >>> LinearWithWarmup(num_warmup_steps=0, num_training_steps=4).values(range(6)).tolist()
+        [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+        ```
+    """
+
+    def __call__(self, step: int) -> float:
+        if step < self.num_warmup_steps:
+            return _linear_warmup(step, self.num_warmup_steps)
+        return max(0.0, float(self.num_training_steps - step) / self._decay_length)
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        decay = np.maximum(0.0, (self.num_training_steps - steps).astype(np.float64) / self._decay_length)
+        return np.where(steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), decay)
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineWithWarmup(_WarmupThenDecay):
+    """Linear warmup, then ``0.5 * (1 + cos(2 pi * num_cycles * progress))`` (Transformers' ``cosine``).
+
+    With the default ``num_cycles=0.5`` this is a half cosine from 1 to 0 over the decay phase. As in Transformers, the
+    curve continues the cosine past ``num_training_steps`` (it rises again); size the schedule to the run.
+
+    Args:
+        num_warmup_steps (`int`):
+            The number of warmup updates.
+        num_training_steps (`int`):
+            The total number of updates.
+        num_cycles (`float`, *optional*, defaults to 0.5):
+            The number of cosine waves over the decay phase (>= 0).
+
+    Example:
+        ```python
+        >>> from hf_lr import CosineWithWarmup
+        >>> [round(v, 4) for v in CosineWithWarmup(num_warmup_steps=1, num_training_steps=5).values(range(6))]
+        [0.0, 1.0, 0.8536, 0.5, 0.1464, 0.0]
+        ```
+    """
+
+    num_cycles: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0))
+
+    def _wave(self, progress: float) -> float:
+        return 0.5 * (1.0 + math.cos(math.pi * self.num_cycles * 2.0 * progress))
+
+    def __call__(self, step: int) -> float:
+        if step < self.num_warmup_steps:
+            return _linear_warmup(step, self.num_warmup_steps)
+        return max(0.0, self._wave(self._progress(step)))
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        wave = 0.5 * (1.0 + np.cos(math.pi * self.num_cycles * 2.0 * self._progress_values(steps)))
+        return np.where(steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), np.maximum(0.0, wave))
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineWithHardRestarts(_WarmupThenDecay):
+    """Linear warmup, then ``num_cycles`` half cosines from 1 to 0, each restarting at 1; 0 after the end.
+
+    Transformers' ``cosine_with_restarts``: ``0.5 * (1 + cos(pi * ((num_cycles * progress) % 1)))``.
+
+    Args:
+        num_warmup_steps (`int`):
+            The number of warmup updates.
+        num_training_steps (`int`):
+            The total number of updates.
+        num_cycles (`float`, *optional*, defaults to 1):
+            The number of cosine cycles (> 0; fractional values end mid-cycle).
+
+    Example:
+        ```python
+        >>> from hf_lr import CosineWithHardRestarts
+        >>> s = CosineWithHardRestarts(num_warmup_steps=0, num_training_steps=4, num_cycles=2)
+        >>> [round(v, 4) for v in s.values(range(5))]
+        [1.0, 0.5, 1.0, 0.5, 0.0]
+        ```
+    """
+
+    num_cycles: float = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, exclusive_minimum=True))
+
+    def __call__(self, step: int) -> float:
+        if step < self.num_warmup_steps:
+            return _linear_warmup(step, self.num_warmup_steps)
+        progress = self._progress(step)
+        if progress >= 1.0:
+            return 0.0
+        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((self.num_cycles * progress) % 1.0))))
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        progress = self._progress_values(steps)
+        wave = np.maximum(0.0, 0.5 * (1.0 + np.cos(math.pi * np.mod(self.num_cycles * progress, 1.0))))
+        decay = np.where(progress >= 1.0, 0.0, wave)
+        return np.where(steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), decay)
+
+
+@dataclasses.dataclass(frozen=True)
+class PolynomialDecay(_WarmupThenDecay):
+    """Linear warmup, then ``(lr - lr_end) * (1 - progress) ** power + lr_end``, then ``lr_end`` (absolute).
+
+    Transformers' ``polynomial``. ``lr_end`` is an absolute learning rate; each parameter group decays from its own
+    base learning rate to ``lr_end`` (Transformers uses ``optimizer.defaults["lr"]`` for every group). With
+    ``num_warmup_steps == num_training_steps`` the decay phase is empty and the schedule goes straight to ``lr_end``
+    (Transformers divides by zero at that step).
+
+    Args:
+        num_warmup_steps (`int`):
+            The number of warmup updates.
+        num_training_steps (`int`):
+            The total number of updates.
+        lr_end (`float`, *optional*, defaults to 1e-7):
+            The final learning rate (absolute, >= 0, below every group's learning rate).
+        power (`float`, *optional*, defaults to 1.0):
+            The power of the decay (> 0).
+        lr_init (`float`, *optional*):
+            The base learning rate the schedule is bound to; set by :meth:`bind`, leave it unset.
+
+    Example:
+        ```python
+        >>> from hf_lr import PolynomialDecay
+        >>> s = PolynomialDecay(num_warmup_steps=0, num_training_steps=4, lr_end=0.1, power=2.0).bind(1.0)
+        >>> [round(v, 4) for v in s.values(range(6))]
+        [1.0, 0.6062, 0.325, 0.1562, 0.1, 0.1]
+        ```
+    """
+
+    lr_end: float = 1e-7
+    power: float = 1.0
+    lr_init: float | None = None
+
+    needs_base_lr: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set(
+            self,
+            lr_end=check_float("lr_end", self.lr_end, minimum=0.0),
+            power=check_float("power", self.power, minimum=0.0, exclusive_minimum=True),
+            lr_init=check_optional_float("lr_init", self.lr_init, minimum=0.0),
+        )
+        if self.lr_init is not None and not self.lr_init > self.lr_end:
+            raise ValueError(
+                f"`lr_end` must be smaller than the learning rate it decays from, got lr_end={self.lr_end}, "
+                f"lr={self.lr_init}"
+            )
+
+    def bind(self, base_lr: float) -> PolynomialDecay:
+        return dataclasses.replace(self, lr_init=base_lr)
+
+    def _lr_init(self) -> float:
+        if self.lr_init is None:
+            raise ValueError("PolynomialDecay needs the group's learning rate: call `.bind(lr)` before evaluating it")
+        return self.lr_init
+
+    def __call__(self, step: int) -> float:
+        lr_init = self._lr_init()
+        if step < self.num_warmup_steps:
+            return _linear_warmup(step, self.num_warmup_steps)
+        decay_steps = self.num_training_steps - self.num_warmup_steps
+        if step > self.num_training_steps or decay_steps == 0:
+            return self.lr_end / lr_init
+        lr_range = lr_init - self.lr_end
+        pct_remaining = 1 - (step - self.num_warmup_steps) / decay_steps
+        decay = lr_range * pct_remaining**self.power + self.lr_end
+        return decay / lr_init
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        lr_init = self._lr_init()
+        decay_steps = self.num_training_steps - self.num_warmup_steps
+        end = self.lr_end / lr_init
+        if decay_steps == 0:
+            decay = np.full(steps.shape, end)
+        else:
+            pct_remaining = 1 - (steps - self.num_warmup_steps) / decay_steps
+            pct_remaining = np.clip(pct_remaining, 0.0, None)  # only used where step <= num_training_steps
+            decay = ((lr_init - self.lr_end) * pct_remaining**self.power + self.lr_end) / lr_init
+            decay = np.where(steps > self.num_training_steps, end, decay)
+        return np.where(steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), decay)
+
+
+@dataclasses.dataclass(frozen=True)
+class InverseSqrt(Schedule):
+    """Linear warmup, then ``1 / sqrt((step + timescale - W) / timescale)`` (Transformers' ``inverse_sqrt``).
+
+    Args:
+        num_warmup_steps (`int`):
+            The number of warmup updates ``W``.
+        timescale (`int`, *optional*, defaults to `num_warmup_steps`, or 10000 without warmup):
+            The time scale of the decay (> 0).
+
+    Example:
+        ```python
+        >>> from hf_lr import InverseSqrt
+        >>> [round(v, 4) for v in InverseSqrt(num_warmup_steps=4).values([0, 2, 4, 12, 60])]
+        [0.0, 0.5, 1.0, 0.5, 0.25]
+        ```
+    """
+
+    num_warmup_steps: int
+    timescale: int | float | None = None
+
+    def __post_init__(self) -> None:
+        warmup = check_int("num_warmup_steps", self.num_warmup_steps)
+        timescale = (warmup or 10_000) if self.timescale is None else self.timescale
+        _set(self, num_warmup_steps=warmup, timescale=check_number("timescale", timescale, exclusive_minimum=0))
+
+    def __call__(self, step: int) -> float:
+        if step < self.num_warmup_steps:
+            return _linear_warmup(step, self.num_warmup_steps)
+        assert self.timescale is not None  # set in __post_init__
+        shift = self.timescale - self.num_warmup_steps
+        return 1.0 / math.sqrt((step + shift) / self.timescale)
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        assert self.timescale is not None
+        shift = self.timescale - self.num_warmup_steps
+        ratio = np.maximum((steps + shift) / self.timescale, 1e-300)  # clipped only in the masked warmup branch
+        return np.where(
+            steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), 1.0 / np.sqrt(ratio)
+        )
+
+    def boundaries(self) -> tuple[int, ...]:
+        return (self.num_warmup_steps,)
+
+
+def _min_lr_rate(min_lr: float | None, min_lr_rate: float | None, base_lr: float) -> float:
+    if min_lr_rate is not None:
+        return min_lr_rate
+    assert min_lr is not None  # checked in __post_init__
+    if min_lr > base_lr:
+        raise ValueError(f"`min_lr` must be <= the group's learning rate, got min_lr={min_lr}, lr={base_lr}")
+    return 0.0 if base_lr == 0.0 else min_lr / base_lr
+
+
+@dataclasses.dataclass(frozen=True)
+class _CosineToMinLR(_WarmupThenDecay):
+    """Fields and binding shared by the two cosine-with-floor schedules."""
+
+    num_cycles: float = 0.5
+    min_lr: float | None = None
+    min_lr_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (self.min_lr is None) == (self.min_lr_rate is None):
+            raise ValueError(
+                "exactly one of `min_lr` (absolute) and `min_lr_rate` (ratio of the learning rate) must be set, got "
+                f"min_lr={self.min_lr}, min_lr_rate={self.min_lr_rate}"
+            )
+        _set(
+            self,
+            num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0),
+            min_lr=check_optional_float("min_lr", self.min_lr, minimum=0.0),
+            min_lr_rate=check_optional_float("min_lr_rate", self.min_lr_rate, minimum=0.0, maximum=1.0),
+        )
+
+    @property
+    def needs_base_lr(self) -> bool:  # type: ignore[override]
+        return self.min_lr_rate is None
+
+    def bind(self, base_lr: float) -> Schedule:
+        if self.min_lr_rate is not None:
+            return self
+        return dataclasses.replace(self, min_lr=None, min_lr_rate=_min_lr_rate(self.min_lr, None, base_lr))
+
+    def _rate(self) -> float:
+        if self.min_lr_rate is None:
+            raise ValueError(f"{type(self).__name__} with an absolute `min_lr` must be bound: call `.bind(lr)` first")
+        return self.min_lr_rate
+
+    def _floored(self, wave: float) -> float:
+        rate = self._rate()
+        return max(0, wave * (1 - rate) + rate)
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineWithMinLR(_CosineToMinLR):
+    """Linear warmup, then a cosine from 1 down to a floor (Transformers' ``cosine_with_min_lr``).
+
+    The floor is ``min_lr_rate`` times the group's learning rate, or the absolute ``min_lr`` (each group reaches
+    ``min_lr`` itself; Transformers divides by ``optimizer.defaults["lr"]``).
+
+    Args:
+        num_warmup_steps (`int`):
+            The number of warmup updates.
+        num_training_steps (`int`):
+            The total number of updates.
+        num_cycles (`float`, *optional*, defaults to 0.5):
+            The number of cosine waves over the decay phase.
+        min_lr (`float`, *optional*):
+            The absolute floor. Exactly one of `min_lr` and `min_lr_rate` is set.
+        min_lr_rate (`float`, *optional*):
+            The floor as a ratio of the learning rate, in [0, 1].
+
+    Example:
+        ```python
+        >>> from hf_lr import CosineWithMinLR
+        >>> s = CosineWithMinLR(num_warmup_steps=0, num_training_steps=2, min_lr_rate=0.1)
+        >>> [round(v, 4) for v in s.values(range(3))]
+        [1.0, 0.55, 0.1]
+        ```
+    """
+
+    def __call__(self, step: int) -> float:
+        if step < self.num_warmup_steps:
+            return _linear_warmup(step, self.num_warmup_steps)
+        progress = self._progress(step)
+        return self._floored(0.5 * (1.0 + math.cos(math.pi * self.num_cycles * 2.0 * progress)))
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        rate = self._rate()
+        wave = 0.5 * (1.0 + np.cos(math.pi * self.num_cycles * 2.0 * self._progress_values(steps)))
+        decay = np.maximum(0, wave * (1 - rate) + rate)
+        return np.where(steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), decay)
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineWarmupWithMinLR(_CosineToMinLR):
+    """Transformers' ``cosine_warmup_with_min_lr``: warmup that starts above 0, then a cosine to a floor.
+
+    Warmup is ``(step + 1) / W``, or, with ``warmup_lr_rate``, linear from ``warmup_lr_rate`` at step 0 to 1 at step
+    ``W - 1``; the cosine phase uses ``progress = (step - W + 1) / max(1, T - W)``, so it reaches the floor at the last
+    update ``T - 1``. Past the end the cosine continues, as in Transformers.
+
+    Args:
+        num_warmup_steps (`int`):
+            The number of warmup updates ``W``.
+        num_training_steps (`int`):
+            The total number of updates ``T``.
+        num_cycles (`float`, *optional*, defaults to 0.5):
+            The number of cosine waves over the decay phase.
+        min_lr (`float`, *optional*):
+            The absolute floor. Exactly one of `min_lr` and `min_lr_rate` is set.
+        min_lr_rate (`float`, *optional*):
+            The floor as a ratio of the learning rate, in [0, 1].
+        warmup_lr_rate (`float`, *optional*):
+            The multiplier at the first warmup update, in [0, 1].
+
+    Example:
+        ```python
+        >>> from hf_lr import CosineWarmupWithMinLR
+        >>> s = CosineWarmupWithMinLR(num_warmup_steps=2, num_training_steps=4, min_lr_rate=0.0)
+        >>> [round(v, 4) for v in s.values(range(4))]
+        [0.5, 1.0, 0.5, 0.0]
+        ```
+    """
+
+    warmup_lr_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set(self, warmup_lr_rate=check_optional_float("warmup_lr_rate", self.warmup_lr_rate, minimum=0.0, maximum=1.0))
+
+    def _warmup(self, step: float) -> float:
+        warmup = float(self.num_warmup_steps)
+        if self.warmup_lr_rate is None:
+            return (step + 1.0) / max(1.0, warmup)
+        return self.warmup_lr_rate + (1.0 - self.warmup_lr_rate) * step / max(1, warmup - 1)
+
+    def __call__(self, step: int) -> float:
+        current = float(step)
+        if current < float(self.num_warmup_steps):
+            return self._warmup(current)
+        progress = (current - float(self.num_warmup_steps) + 1.0) / max(
+            1.0, float(self.num_training_steps) - float(self.num_warmup_steps)
+        )
+        return self._floored(0.5 * (1.0 + math.cos(math.pi * self.num_cycles * 2.0 * progress)))
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        rate = self._rate()
+        current = steps.astype(np.float64)
+        warmup = float(self.num_warmup_steps)
+        if self.warmup_lr_rate is None:
+            warm = (current + 1.0) / max(1.0, warmup)
+        else:
+            warm = self.warmup_lr_rate + (1.0 - self.warmup_lr_rate) * current / max(1, warmup - 1)
+        progress = (current - warmup + 1.0) / max(1.0, float(self.num_training_steps) - warmup)
+        wave = 0.5 * (1.0 + np.cos(math.pi * self.num_cycles * 2.0 * progress))
+        return np.where(current < warmup, warm, np.maximum(0, wave * (1 - rate) + rate))
+
+
+def _wsd_warmup(shape: str, progress: Any, xp: Any) -> Any:
+    if shape == "linear":
+        return progress
+    if shape == "cosine":
+        return 0.5 * (1.0 - xp.cos(math.pi * progress))
+    return 1.0 - xp.sqrt(1.0 - progress)
+
+
+def _wsd_decay(shape: str, progress: Any, num_cycles: float, xp: Any) -> Any:
+    if shape == "linear":
+        return 1.0 - progress
+    if shape == "cosine":
+        return 0.5 * (1.0 + xp.cos(math.pi * num_cycles * 2.0 * progress))
+    return 1.0 - xp.sqrt(progress)
+
+
+@dataclasses.dataclass(frozen=True)
+class WarmupStableDecay(Schedule):
+    """Warmup, stable at 1, decay to ``min_lr_ratio``, then ``min_lr_ratio`` (Transformers' ``warmup_stable_decay``).
+
+    Warmup and decay shapes are ``"linear"``, ``"cosine"`` or ``"1-sqrt"``; warmup rises from ``min_lr_ratio``.
+
+    Args:
+        num_warmup_steps (`int`):
+            The number of warmup updates.
+        num_stable_steps (`int`):
+            The number of updates at the peak.
+        num_decay_steps (`int`):
+            The number of decay updates.
+        warmup_type (`str`, *optional*, defaults to `"linear"`):
+            The warmup shape.
+        decay_type (`str`, *optional*, defaults to `"cosine"`):
+            The decay shape.
+        min_lr_ratio (`float`, *optional*, defaults to 0):
+            The floor as a ratio of the learning rate, in [0, 1].
+        num_cycles (`float`, *optional*, defaults to 0.5):
+            The number of cosine waves of a cosine decay.
+
+    Example:
+        ```python
+        >>> from hf_lr import WarmupStableDecay
+        >>> s = WarmupStableDecay(num_warmup_steps=2, num_stable_steps=2, num_decay_steps=2, decay_type="linear")
+        >>> s.values(range(8)).tolist()
+        [0.0, 0.5, 1.0, 1.0, 1.0, 0.5, 0.0, 0.0]
+        ```
+    """
+
+    num_warmup_steps: int
+    num_stable_steps: int
+    num_decay_steps: int
+    warmup_type: str = "linear"
+    decay_type: str = "cosine"
+    min_lr_ratio: float = 0.0
+    num_cycles: float = 0.5
+
+    def __post_init__(self) -> None:
+        _set(
+            self,
+            num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps),
+            num_stable_steps=check_int("num_stable_steps", self.num_stable_steps),
+            num_decay_steps=check_int("num_decay_steps", self.num_decay_steps),
+            warmup_type=check_choice("warmup_type", self.warmup_type, WSD_SHAPES),
+            decay_type=check_choice("decay_type", self.decay_type, WSD_SHAPES),
+            min_lr_ratio=check_float("min_lr_ratio", self.min_lr_ratio, minimum=0.0, maximum=1.0),
+            num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0),
+        )
+
+    @classmethod
+    def from_lengths(
+        cls,
+        num_warmup_steps: int,
+        num_decay_steps: int,
+        num_training_steps: int | None = None,
+        num_stable_steps: int | None = None,
+        warmup_type: str = "linear",
+        decay_type: str = "cosine",
+        min_lr_ratio: float = 0.0,
+        num_cycles: float = 0.5,
+    ) -> WarmupStableDecay:
+        """Build from Transformers' arguments: the stable phase is `num_stable_steps`, or what `num_training_steps`
+        leaves after warmup and decay. When both are given and disagree, `num_stable_steps` wins with a warning."""
+        num_warmup_steps = check_int("num_warmup_steps", num_warmup_steps)
+        num_decay_steps = check_int("num_decay_steps", num_decay_steps)
+        num_training_steps = check_optional_int("num_training_steps", num_training_steps, minimum=1)
+        num_stable_steps = check_optional_int("num_stable_steps", num_stable_steps)
+        if num_stable_steps is None:
+            if num_training_steps is None:
+                raise ValueError("warmup_stable_decay needs `num_training_steps` or `num_stable_steps`, got neither")
+            num_stable_steps = num_training_steps - num_warmup_steps - num_decay_steps
+            if num_stable_steps < 0:
+                raise ValueError(
+                    "`num_warmup_steps + num_decay_steps` must be <= `num_training_steps`, got "
+                    f"num_warmup_steps={num_warmup_steps}, num_decay_steps={num_decay_steps}, "
+                    f"num_training_steps={num_training_steps}"
+                )
+        elif num_training_steps is not None and num_warmup_steps + num_stable_steps + num_decay_steps != num_training_steps:
+            warnings.warn(
+                f"num_warmup_steps + num_stable_steps + num_decay_steps = "
+                f"{num_warmup_steps + num_stable_steps + num_decay_steps} differs from "
+                f"num_training_steps={num_training_steps}; num_stable_steps={num_stable_steps} is used",
+                UserWarning,
+                stacklevel=3,
+            )
+        return cls(num_warmup_steps, num_stable_steps, num_decay_steps, warmup_type, decay_type, min_lr_ratio, num_cycles)
+
+    def __call__(self, step: int) -> float:
+        warmup, stable, decay = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
+        if step < warmup:
+            progress = float(step) / float(max(1, warmup))
+            factor = _wsd_warmup(self.warmup_type, progress, math)
+        elif step < warmup + stable:
+            return 1.0
+        elif step < warmup + stable + decay:
+            progress = float(step - warmup - stable) / float(max(1, decay))
+            factor = _wsd_decay(self.decay_type, progress, self.num_cycles, math)
+        else:
+            return self.min_lr_ratio
+        return max(0.0, factor * (1.0 - self.min_lr_ratio) + self.min_lr_ratio)
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        warmup, stable, decay = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
+        ratio = self.min_lr_ratio
+        warm_progress = np.clip(steps / float(max(1, warmup)), 0.0, 1.0)
+        decay_progress = np.clip((steps - warmup - stable) / float(max(1, decay)), 0.0, 1.0)
+        warm = np.maximum(0.0, _wsd_warmup(self.warmup_type, warm_progress, np) * (1.0 - ratio) + ratio)
+        decayed = np.maximum(0.0, _wsd_decay(self.decay_type, decay_progress, self.num_cycles, np) * (1.0 - ratio) + ratio)
+        return np.select(
+            [steps < warmup, steps < warmup + stable, steps < warmup + stable + decay], [warm, 1.0, decayed], ratio
+        )
+
+    def boundaries(self) -> tuple[int, ...]:
+        w, s, d = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
+        return (w, w + s, w + s + d)
+
+
+@dataclasses.dataclass(frozen=True)
+class Noam(Schedule):
+    """The schedule of "Attention Is All You Need" (Vaswani et al., 2017, eq. 3).
+
+    ``noam(s) = factor * d_model ** -0.5 * min(s ** -0.5, s * W ** -1.5)`` with ``s = step + 1``: the paper's
+    ``step_num`` counts updates from 1, so the first update (``step`` 0) gets a small positive learning rate instead of
+    0 or infinity, and the peak is at the ``W``-th update (``step == W - 1``).
+
+    How the optimizer's learning rate relates, by ``mode``:
+
+    - ``"absolute"`` (default): the learning rate *is* ``noam(s)``, the paper's absolute values, whatever the
+      optimizer's learning rate (which must be > 0); every group follows the same absolute curve.
+    - ``"peak"``: the optimizer's learning rate is the peak, reached at ``s == W``: ``lr * min(sqrt(W / s), s / W)``.
+      ``d_model`` and ``factor`` are not used; groups keep their ratios (layer-wise learning rates).
+    - ``"scale"``: the classic ``LambdaLR`` port, ``lr * noam(s)``; with ``lr=1.0`` it equals ``"absolute"``.
+
+    Args:
+        num_warmup_steps (`int`):
+            The number of warmup updates ``W`` (>= 1).
+        d_model (`int`, *optional*):
+            The model width; required in the ``"absolute"`` and ``"scale"`` modes.
+        factor (`float`, *optional*, defaults to 1.0):
+            A constant multiplier (> 0).
+        mode (`str`, *optional*, defaults to `"absolute"`):
+            ``"absolute"``, ``"peak"`` or ``"scale"``, see above.
+        base_lr (`float`, *optional*):
+            The group learning rate the ``"absolute"`` mode is bound to; set by :meth:`bind`, leave it unset.
+
+    Example:
+        ```python
+        >>> from hf_lr import Noam
+        >>> noam = Noam(num_warmup_steps=4000, d_model=512, mode="scale")
+        >>> f"{noam(3999):.3e}"  # the peak, at the 4000th update
+        '6.988e-04'
+        >>> Noam(num_warmup_steps=4, mode="peak").values(range(6)).tolist()
+        [0.25, 0.5, 0.75, 1.0, 0.8944271909999159, 0.816496580927726]
+        ```
+    """
+
+    num_warmup_steps: int
+    d_model: int | None = None
+    factor: float = 1.0
+    mode: str = "absolute"
+    base_lr: float | None = None
+
+    def __post_init__(self) -> None:
+        _set(
+            self,
+            num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps, minimum=1),
+            d_model=check_optional_int("d_model", self.d_model, minimum=1),
+            factor=check_float("factor", self.factor, minimum=0.0, exclusive_minimum=True),
+            mode=check_choice("mode", self.mode, NOAM_MODES),
+            base_lr=check_optional_float("base_lr", self.base_lr, minimum=0.0, exclusive_minimum=True),
+        )
+        if self.mode != "peak" and self.d_model is None:
+            raise ValueError(f"Noam's mode={self.mode!r} needs `d_model` (the model width), got d_model=None")
+
+    @property
+    def needs_base_lr(self) -> bool:  # type: ignore[override]
+        return self.mode == "absolute"
+
+    def bind(self, base_lr: float) -> Schedule:
+        if self.mode != "absolute":
+            return self
+        if not base_lr > 0.0:
+            raise ValueError(f"Noam's mode='absolute' needs a learning rate > 0 in every group, got lr={base_lr}")
+        return dataclasses.replace(self, base_lr=base_lr)
+
+    def _scale(self) -> float:
+        assert self.d_model is not None
+        scale = self.factor * self.d_model**-0.5
+        if self.mode == "absolute":
+            if self.base_lr is None:
+                raise ValueError("Noam in mode='absolute' must be bound to the group's lr: call `.bind(lr)` first")
+            scale = scale / self.base_lr
+        return scale
+
+    def __call__(self, step: int) -> float:
+        s = step + 1
+        w = self.num_warmup_steps
+        if self.mode == "peak":
+            return min(math.sqrt(w / s), s / w)
+        return self._scale() * min(s**-0.5, s * w**-1.5)
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        s = (steps + 1).astype(np.float64)
+        w = self.num_warmup_steps
+        if self.mode == "peak":
+            return np.minimum(np.sqrt(w / s), s / w)
+        return self._scale() * np.minimum(s**-0.5, s * w**-1.5)
+
+    def boundaries(self) -> tuple[int, ...]:
+        return (self.num_warmup_steps - 1,)
+
+
+def _callable_name(fn: Callable[..., Any]) -> str:
+    module = getattr(fn, "__module__", None) or "?"
+    name = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+    return f"{module}.{name}"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LambdaSchedule(Schedule):
+    """A user's own multiplier function ``fn(step) -> float``.
+
+    The function must return a finite, non-negative number for every step (the scheduler checks each value and
+    raises otherwise). To pickle the scheduler, use a module-level function or a picklable callable object, not a
+    ``lambda``. Two ``LambdaSchedule`` objects are equal when they wrap the same function.
+
+    Args:
+        fn (`Callable[[int], float]`):
+            The multiplier function.
+
+    Example:
+        ```python
+        >>> from hf_lr import LambdaSchedule
+        >>> LambdaSchedule(lambda step: 0.5**step).values(range(4)).tolist()
+        [1.0, 0.5, 0.25, 0.125]
+        ```
+    """
+
+    fn: Callable[[int], float]
+
+    def __post_init__(self) -> None:
+        if not callable(self.fn):
+            raise TypeError(f"`lr_lambda` must be callable, got {self.fn!r} ({type(self.fn).__name__})")
+
+    def __call__(self, step: int) -> float:
+        return float(self.fn(step))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LambdaSchedule) and other.fn is self.fn
+
+    def __hash__(self) -> int:
+        return hash((LambdaSchedule, id(self.fn)))
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "LambdaSchedule", "fn": _callable_name(self.fn)}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FunctionSchedule(Schedule):
+    """A registered multiplier function with its keyword arguments: ``fn(step, **kwargs)``.
+
+    This is what :func:`hf_lr.register_schedule` builds for a plain function; ``kwargs`` are the step counts the
+    function declares and its own parameters (from ``scheduler_specific_kwargs``), as plain values.
+
+    Args:
+        name (`str`):
+            The registered name (recorded in the configuration).
+        fn (`Callable[..., float]`):
+            The multiplier function.
+        kwargs (`dict`):
+            Keyword arguments passed on every call.
+
+    Example:
+        ```python
+        >>> from hf_lr import FunctionSchedule
+        >>> def halving(step, *, period):
+        ...     return 0.5 ** (step // period)
+        >>> FunctionSchedule("halving", halving, {"period": 2}).values(range(5)).tolist()
+        [1.0, 1.0, 0.5, 0.5, 0.25]
+        ```
+    """
+
+    name: str
+    fn: Callable[..., float]
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __call__(self, step: int) -> float:
+        return float(self.fn(step, **self.kwargs))
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, FunctionSchedule)
+            and other.name == self.name
+            and other.fn is self.fn
+            and other.kwargs == self.kwargs
+        )
+
+    def __hash__(self) -> int:
+        return hash((FunctionSchedule, self.name, id(self.fn)))
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "FunctionSchedule", "name": self.name, "fn": _callable_name(self.fn), **dict(self.kwargs)}
+
+    def boundaries(self) -> tuple[int, ...]:
+        return tuple(v for k, v in self.kwargs.items() if k in ("num_warmup_steps", "num_training_steps"))
