@@ -15,6 +15,7 @@ Example:
     ```
 """
 
+from hf_lr.curves import lr_curve
 from hf_lr.factories import (
     get_constant_schedule,
     get_constant_schedule_with_warmup,
@@ -96,6 +97,7 @@ __all__ = [
     "get_scheduler",
     "get_wsd_schedule",
     "list_schedules",
+    "lr_curve",
     "register_schedule",
     "resolve_last_epoch",
 ]
