@@ -23,28 +23,38 @@ _ARGUMENT = "name_or_scheduler_or_schedule"
 
 def _checked(multipliers: np.ndarray, schedule: Schedule) -> np.ndarray:
     """Raise where the scheduler would: a multiplier that is negative, infinite or NaN."""
-    bad = ~((multipliers >= 0.0) & (multipliers < np.inf))
-    if bad.any():
-        step = int(np.argmax(bad))
-        raise ValueError(
-            f"schedule {schedule.config()['type']} returned {multipliers[step]} at step {step}; a learning-rate "
-            "multiplier must be finite and >= 0"
-        )
-    return multipliers
+    # Two reductions and no temporaries in the common case; min/max propagate NaN, which fails the test.
+    if multipliers.size == 0 or (multipliers.min() >= 0.0 and multipliers.max() < np.inf):
+        return multipliers
+    step = int(np.argmax(~((multipliers >= 0.0) & (multipliers < np.inf))))
+    raise ValueError(
+        f"schedule {schedule.config()['type']} returned {multipliers[step]} at step {step}; a learning-rate "
+        "multiplier must be finite and >= 0"
+    )
 
 
-def _curve(schedule: Schedule, base_lr: float, steps: np.ndarray) -> np.ndarray:
-    return base_lr * _checked(schedule.values(steps), schedule)
+def _multipliers(schedule: Schedule, num_steps: int) -> np.ndarray:
+    if type(schedule)._values is Schedule._values:
+        # No vectorized formula (a user's Python function): call it once per step, as the scheduler does, but
+        # without the per-element numpy-integer conversions of the generic fallback (about 2x faster).
+        values = np.fromiter(map(schedule, range(num_steps)), dtype=np.float64, count=num_steps)
+    else:
+        values = schedule.values(np.arange(num_steps, dtype=np.int64))
+    return _checked(values, schedule)
 
 
-def _scheduler_curve(scheduler: ScheduleLR, steps: np.ndarray) -> np.ndarray:
+def _curve(schedule: Schedule, base_lr: float, num_steps: int) -> np.ndarray:
+    return base_lr * _multipliers(schedule, num_steps)
+
+
+def _scheduler_curve(scheduler: ScheduleLR, num_steps: int) -> np.ndarray:
     base_lrs = [float(lr) for lr in scheduler.base_lrs]
     if len(base_lrs) == 1:
-        return _curve(scheduler.lr_lambdas[0], base_lrs[0], steps)
-    curve = np.empty((steps.size, len(base_lrs)), dtype=np.float64)
+        return _curve(scheduler.lr_lambdas[0], base_lrs[0], num_steps)
+    curve = np.empty((num_steps, len(base_lrs)), dtype=np.float64)
     # Groups that follow the same bound schedule share one evaluation, as in ScheduleLR.step.
     for schedule, indices in scheduler._plan:
-        multipliers = _checked(schedule.values(steps), schedule)
+        multipliers = _multipliers(schedule, num_steps)
         for index in indices:
             curve[:, index] = base_lrs[index] * multipliers
     return curve
@@ -119,7 +129,6 @@ def lr_curve(
         ```
     """
     num_steps = check_int("num_steps", num_steps)
-    steps = np.arange(num_steps, dtype=np.int64)
     target = name_or_scheduler_or_schedule
     if isinstance(target, (ScheduleLR, Schedule)):
         given = {"num_warmup_steps": num_warmup_steps, "num_training_steps": num_training_steps}
@@ -135,10 +144,10 @@ def lr_curve(
                 f"lr_curve: `base_lr` does not apply to a ScheduleLR (each group's base learning rate is its "
                 f"'initial_lr', {[float(lr) for lr in target.base_lrs]}), got base_lr={base_lr!r}"
             )
-        return _scheduler_curve(target, steps)
+        return _scheduler_curve(target, num_steps)
     base_lr = check_float("base_lr", base_lr, minimum=0.0)
     if isinstance(target, Schedule):
-        return _curve(target.bind(base_lr), base_lr, steps)
+        return _curve(target.bind(base_lr), base_lr, num_steps)
     if isinstance(target, (str, enum.Enum)):
         entry = get_schedule_entry(target)
         if not entry.closed_form:
@@ -147,7 +156,7 @@ def lr_curve(
                 "registered as a scheduler factory, e.g. one driven by metrics), so it has no curve"
             )
         schedule = build_schedule(entry.name, num_warmup_steps, num_training_steps, **schedule_kwargs)
-        return _curve(schedule.bind(base_lr), base_lr, steps)
+        return _curve(schedule.bind(base_lr), base_lr, num_steps)
     raise TypeError(
         f"lr_curve: `{_ARGUMENT}` must be a schedule name, an hf_lr Schedule or an hf_lr ScheduleLR, got "
         f"{target!r} ({type(target).__name__}); wrap a plain function in hf_lr.LambdaSchedule"

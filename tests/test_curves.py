@@ -143,6 +143,16 @@ def _negative_multiplier(step: int) -> float:
     return 1.0 if step < 3 else -1.0
 
 
+class _Invalid:
+    """A picklable multiplier that is valid until `at`, then returns `value`."""
+
+    def __init__(self, at: int, value: float) -> None:
+        self.at, self.value = at, value
+
+    def __call__(self, step: int) -> float:
+        return 0.5 if step < self.at else self.value
+
+
 class TestErrors:
     def test_non_closed_form_name(self) -> None:
         with pytest.raises(ValueError, match="name_or_scheduler_or_schedule.*reduce_lr_on_plateau"):
@@ -190,6 +200,16 @@ class TestErrors:
             hf_lr.lr_curve("linear", 5, num_warmup_steps=1)
         with pytest.raises(TypeError, match="'num_cycle'"):
             hf_lr.lr_curve("cosine", 5, num_warmup_steps=1, num_training_steps=5, num_cycle=1)
+
+    @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1e-300])
+    def test_invalid_multiplier_anywhere(self, value: float) -> None:
+        with pytest.raises(ValueError, match=f"returned {value} at step 7"):
+            hf_lr.lr_curve(hf_lr.LambdaSchedule(_Invalid(7, value)), 10)
+        optimizer = make_optimizer((1e-3, 2e-3))
+        scheduler = hf_lr.ScheduleLR(optimizer, [hf_lr.Constant(), hf_lr.LambdaSchedule(_Invalid(7, value))])
+        with pytest.raises(ValueError, match=f"returned {value} at step 7"):
+            hf_lr.lr_curve(scheduler, 10)
+        assert hf_lr.lr_curve(scheduler, 7).shape == (7, 2)
 
     def test_invalid_multiplier_raises_like_the_scheduler(self) -> None:
         with pytest.raises(ValueError, match="returned -1.0 at step 3"):

@@ -1,0 +1,144 @@
+"""``hf_lr.lr_curve`` for 10^5 and 10^6 updates against stepping a ``LambdaLR``, for every closed-form name.
+
+The incumbent is what a Transformers user does to get a curve: build Transformers' scheduler (torch's ``LambdaLR``
+with a plain function where Transformers has no such name) and call ``step()`` + ``get_last_lr()`` once per update.
+Stepping costs ~3 us per update, so it is timed on ``--stepping-steps`` updates (10^5 by default) and scaled linearly
+to 10^5 and 10^6; the script also steps one name for the full 10^6 updates once to check that the scaling holds.
+Run: ``python benchmarks/curve_time.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from _common import Timing, cases, incumbent_scheduler, markdown_table, time_once, verdict
+
+SIZES = (10**5, 10**6)
+TOTAL = 10**6  # every case is sized for a 10^6-update run
+
+
+def _optimizer():  # noqa: ANN202
+    import torch
+
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+
+
+def _step_curve(scheduler, num_steps: int) -> list[float]:  # noqa: ANN001
+    lrs = []
+    append, step, last = lrs.append, scheduler.step, scheduler.get_last_lr
+    for _ in range(num_steps):
+        append(last()[0])
+        step()
+    return lrs
+
+
+def _incumbent(name: str, case):  # noqa: ANN001, ANN202
+    optimizer = _optimizer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. Transformers' own deprecation notes; not part of the timing
+        scheduler, what = incumbent_scheduler(name, optimizer, case)
+    optimizer.step()  # torch warns when a scheduler steps before its optimizer ever did
+    return scheduler, what
+
+
+def _lr_curve(name: str, case, size: int):  # noqa: ANN001, ANN202
+    import hf_lr
+
+    return hf_lr.lr_curve(
+        name,
+        size,
+        base_lr=1e-3,
+        num_warmup_steps=case.num_warmup_steps,
+        num_training_steps=case.num_training_steps,
+        **case.kwargs,
+    )
+
+
+def measure(quick: bool, stepping_steps: int) -> tuple[list[list[str]], list[tuple[str, bool, str]], str]:
+    import numpy as np
+
+    rounds = 5 if quick else 9
+    rows, worst = [], (float("inf"), "")
+    for name, case in cases(TOTAL).items():
+        # Interleaved rounds (curve 10^5, curve 10^6, a burst of stepping) so that the shared machine's noisy moments
+        # hit both sides of the ratio alike.
+        curve: dict[int, list[float]] = {size: [] for size in SIZES}
+        per_step: list[float] = []
+        for _ in range(rounds):
+            for size in SIZES:
+                curve[size] += time_once(lambda size=size: _lr_curve(name, case, size), 1).samples
+            scheduler, what = _incumbent(name, case)
+            per_step.append(time_once(lambda: _step_curve(scheduler, stepping_steps), 1).samples[0] / stepping_steps)
+        timing = {size: Timing(values) for size, values in curve.items()}
+        stepping = Timing(per_step)
+        # The same numbers, not just the same speed: the stepped curve against lr_curve.
+        stepped = np.array(_step_curve(_incumbent(name, case)[0], 20_000))
+        ours = _lr_curve(name, case, stepped.size)
+        max_rel = float(np.max(np.abs(ours - stepped) / np.maximum(np.abs(stepped), 1e-300)))
+        speedups = {size: stepping.median * size / timing[size].median for size in SIZES}
+        if speedups[10**6] < worst[0]:
+            worst = (speedups[10**6], name)
+        rows.append(
+            [
+                name,
+                timing[10**5].text("ms"),
+                f"{stepping.median * 10**5:.3g} s",
+                f"{speedups[10**5]:.0f}x",
+                timing[10**6].text("ms"),
+                f"{stepping.median * 10**6:.3g} s ({min(per_step) * 10**6:.3g}–{max(per_step) * 10**6:.3g})",
+                f"{speedups[10**6]:.0f}x",
+                f"{max_rel:.1e}",
+                what,
+            ]
+        )
+    check = ""
+    if not quick:
+        scheduler, _ = _incumbent("linear", cases(TOTAL)["linear"])
+        full = time_once(lambda: _step_curve(scheduler, 10**6), 1).median
+        scaled = next(r for r in rows if r[0] == "linear")[5]
+        check = (
+            f"Check of the linear scaling: stepping Transformers' linear for the full 10^6 updates took {full:.3g} s "
+            f"(scaled estimate {scaled})."
+        )
+    misses = [row[0] for row in rows if float(row[6].rstrip("x")) < 100]
+    targets = [
+        (
+            "lr_curve for 10^6 steps >= 100x faster than stepping, every closed-form name",
+            not misses,
+            f"lowest {worst[0]:.0f}x ({worst[1]})" + (f"; below 100x: {', '.join(misses)}" if misses else ""),
+        )
+    ]
+    return rows, targets, check
+
+
+HEADER = [
+    "name",
+    "lr_curve 10^5",
+    "stepping 10^5",
+    "speedup",
+    "lr_curve 10^6",
+    "stepping 10^6",
+    "speedup",
+    "max rel. diff",
+    "incumbent stepped",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, step the incumbent 2*10^4 updates")
+    parser.add_argument("--stepping-steps", type=int, default=None, help="updates to step the incumbent for")
+    args = parser.parse_args()
+    stepping = args.stepping_steps or (2 * 10**4 if args.quick else 10**5)
+    rows, targets, check = measure(args.quick, stepping)
+    print(f"lr_curve vs stepping, median (min–max); stepping timed on {stepping} updates and scaled linearly\n")
+    print(markdown_table(HEADER, rows))
+    if check:
+        print("\n" + check)
+    for text, ok, value in targets:
+        print(f"- {text}: {value} {verdict(ok)}")
+
+
+if __name__ == "__main__":
+    main()
