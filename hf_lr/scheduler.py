@@ -194,11 +194,17 @@ class ScheduleLR(LambdaLR):
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
         """The learning rates for update ``last_epoch`` (``base_lr * schedule(last_epoch)`` per group)."""
-        lrs = [0.0] * len(self.base_lrs)
+        base_lrs, step = self.base_lrs, self.last_epoch
+        if len(self._plan) == 1:
+            # Every group follows one bound schedule (the usual case, layer-wise lrs included): one evaluation and a
+            # single comprehension, about twice as fast per group as indexed writes.
+            multiplier = self._multiplier(self._plan[0][0], step)
+            return [base_lr * multiplier for base_lr in base_lrs]
+        lrs = [0.0] * len(base_lrs)
         for schedule, indices in self._plan:
-            multiplier = self._multiplier(schedule, self.last_epoch)
+            multiplier = self._multiplier(schedule, step)
             for index in indices:
-                lrs[index] = self.base_lrs[index] * multiplier
+                lrs[index] = base_lrs[index] * multiplier
         return lrs
 
     def _update_lr(self, epoch: int | None = None) -> None:
@@ -209,7 +215,8 @@ class ScheduleLR(LambdaLR):
         lrs = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, lrs):
             current = group["lr"]
-            if isinstance(current, Tensor):
+            # `type(...) is float` first: isinstance against torch.Tensor's metaclass costs ~4x more per group.
+            if type(current) is not float and isinstance(current, Tensor):
                 current.fill_(lr)
             else:
                 group["lr"] = lr
