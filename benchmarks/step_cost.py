@@ -27,40 +27,47 @@ def _optimizer(num_groups: int, tensor_lr: bool):  # noqa: ANN202
     return optimizer
 
 
-def _schedulers(num_groups: int, tensor_lr: bool) -> dict:
+def _schedulers(num_groups: int) -> dict[tuple[str, bool], object]:
     import torch
     from transformers.optimization import get_scheduler as transformers_get_scheduler
 
     import hf_lr
 
-    schedulers = {
-        "hf_lr": hf_lr.get_scheduler("cosine", _optimizer(num_groups, tensor_lr), WARMUP, TOTAL),
-        "transformers": transformers_get_scheduler("cosine", _optimizer(num_groups, tensor_lr), WARMUP, TOTAL),
-        "torch": torch.optim.lr_scheduler.LambdaLR(
+    schedulers = {}
+    for tensor_lr in (False, True):
+        schedulers[("hf_lr", tensor_lr)] = hf_lr.get_scheduler(
+            "cosine", _optimizer(num_groups, tensor_lr), WARMUP, TOTAL
+        )
+        schedulers[("transformers", tensor_lr)] = transformers_get_scheduler(
+            "cosine", _optimizer(num_groups, tensor_lr), WARMUP, TOTAL
+        )
+        schedulers[("torch", tensor_lr)] = torch.optim.lr_scheduler.LambdaLR(
             _optimizer(num_groups, tensor_lr),
             partial(cosine_lambda, num_warmup_steps=WARMUP, num_training_steps=TOTAL),
-        ),
-    }
+        )
     for scheduler in schedulers.values():
         scheduler.optimizer.step()  # torch warns when a scheduler steps before its optimizer ever did
     return schedulers
 
 
 def measure(quick: bool) -> dict[tuple[int, bool], dict[str, Timing]]:
-    # Many short interleaved rounds: the machine is shared and noisy, and the median of many rounds is stable.
-    repeat = 11 if quick else 31
-    results = {}
-    for tensor_lr in (False, True):
-        for num_groups in GROUPS:
-            schedulers = _schedulers(num_groups, tensor_lr)
-            number = max(5, (1_000 if quick else 3_000) // num_groups)
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")  # a warning inside the loop would be timed; none is expected
-                time_interleaved({k: s.step for k, s in schedulers.items()}, number, 1)  # warm up
-                results[(num_groups, tensor_lr)] = time_interleaved(
-                    {k: s.step for k, s in schedulers.items()}, number, repeat
-                )
-    return results
+    # Many short rounds, all six variants of a group count interleaved in each: the machine is shared and noisy, so
+    # every variant (and both sides of every ratio, float and tensor included) must see the same moments.
+    repeat = 15 if quick else 41
+    results: dict[tuple[int, bool], dict[str, Timing]] = {}
+    for num_groups in GROUPS:
+        schedulers = _schedulers(num_groups)
+        number = max(3, (600 if quick else 1_000) // num_groups)
+        steps = {key: scheduler.step for key, scheduler in schedulers.items()}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a warning inside the loop would be timed; none is expected
+            time_interleaved(steps, number, 1)  # warm up
+            timings = time_interleaved(steps, number, repeat)
+        for tensor_lr in (False, True):
+            results[(num_groups, tensor_lr)] = {
+                impl: timings[(impl, tensor_lr)] for impl in ("hf_lr", "transformers", "torch")
+            }
+    return dict(sorted(results.items(), key=lambda item: (item[0][1], item[0][0])))
 
 
 def report(results: dict[tuple[int, bool], dict[str, Timing]]) -> tuple[str, list[tuple[str, bool, str]]]:
@@ -91,15 +98,18 @@ def report(results: dict[tuple[int, bool], dict[str, Timing]]) -> tuple[str, lis
     return table, targets
 
 
+def section(quick: bool) -> tuple[str, list[tuple[str, bool, str]]]:
+    table, targets = report(measure(quick))
+    return "Per-call time of `scheduler.step()` (cosine), median (min–max over rounds)\n\n" + table, targets
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer calls and repeats")
-    args = parser.parse_args()
-    table, targets = report(measure(args.quick))
-    print("Per-call time of scheduler.step(), median (min–max over repeats)\n")
-    print(table)
-    for text, ok, value in targets:
-        print(f"- {text}: {value} {verdict(ok)}")
+    text, targets = section(parser.parse_args().quick)
+    print(text)
+    for line, ok, value in targets:
+        print(f"- {line}: {value} {verdict(ok)}")
 
 
 if __name__ == "__main__":
