@@ -57,7 +57,8 @@ def measure(quick: bool) -> dict[tuple[int, bool], dict[str, Timing]]:
     results: dict[tuple[int, bool], dict[str, Timing]] = {}
     for num_groups in GROUPS:
         schedulers = _schedulers(num_groups)
-        number = max(3, (600 if quick else 1_000) // num_groups)
+        # Blocks of a few ms per variant: long enough that switching variants (cold caches) is not what is timed.
+        number = max(10 if quick else 20, (600 if quick else 2_000) // num_groups)
         steps = {key: scheduler.step for key, scheduler in schedulers.items()}
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # a warning inside the loop would be timed; none is expected
