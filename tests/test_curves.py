@@ -217,3 +217,28 @@ class TestErrors:
         scheduler = hf_lr.ScheduleLR(make_optimizer((1e-3,)), _negative_multiplier)
         with pytest.raises(ValueError, match="returned -1.0 at step 3"):
             stepped_lrs(scheduler, 10)
+
+
+DENSE_CASES = [
+    hf_lr.CosineWithHardRestarts(num_warmup_steps=0, num_training_steps=1, num_cycles=1),
+    hf_lr.CosineWithHardRestarts(num_warmup_steps=0, num_training_steps=977, num_cycles=2.7),
+    hf_lr.CosineWithHardRestarts(num_warmup_steps=13, num_training_steps=500, num_cycles=0.3),
+    hf_lr.CosineWithHardRestarts(num_warmup_steps=40, num_training_steps=40, num_cycles=5),
+    hf_lr.CosineWithHardRestarts(num_warmup_steps=3, num_training_steps=1000, num_cycles=1e-3),
+    *[
+        hf_lr.WarmupStableDecay(w, s, d, warmup_type=wt, decay_type=dt, min_lr_ratio=r, num_cycles=c)
+        for (w, s, d) in [(0, 0, 0), (0, 0, 17), (7, 0, 13), (7, 5, 0), (50, 100, 333), (1, 1, 1)]
+        for wt in ("linear", "cosine", "1-sqrt")
+        for dt in ("linear", "cosine", "1-sqrt")
+        for r, c in [(0.0, 0.5), (0.1, 0.5), (1.0, 1.5)]
+    ],
+]
+
+
+@pytest.mark.parametrize("schedule", DENSE_CASES, ids=repr)
+def test_vectorized_form_equals_scalar_form_on_dense_grids(schedule: hf_lr.Schedule) -> None:
+    """The vectorized formulas lr_curve relies on equal the scalar ones (what the scheduler uses), past the end too."""
+    end = 3 * max(schedule.boundaries() + (10,))
+    steps = np.arange(end)
+    scalar = np.array([schedule(int(step)) for step in steps])
+    np.testing.assert_allclose(hf_lr.lr_curve(schedule, end), scalar, rtol=RTOL, atol=ATOL_PER_PEAK_LR)
