@@ -310,7 +310,10 @@ class CosineWithHardRestarts(_WarmupThenDecay):
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
         progress = self._progress_values(steps)
-        wave = np.maximum(0.0, 0.5 * (1.0 + np.cos(math.pi * np.mod(self.num_cycles * progress, 1.0))))
+        cycle = self.num_cycles * progress
+        # cycle - floor(cycle) equals Python's `cycle % 1.0` exactly for cycle >= 0 (both are exact) and is ~20x
+        # cheaper than np.mod; cycle < 0 only occurs in the warmup branch, which np.where discards.
+        wave = np.maximum(0.0, 0.5 * (1.0 + np.cos(math.pi * (cycle - np.floor(cycle)))))
         decay = np.where(progress >= 1.0, 0.0, wave)
         return np.where(steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), decay)
 
@@ -722,13 +725,20 @@ class WarmupStableDecay(Schedule):
     def _values(self, steps: np.ndarray) -> np.ndarray:
         warmup, stable, decay = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
         ratio = self.min_lr_ratio
-        warm_progress = np.clip(steps / float(max(1, warmup)), 0.0, 1.0)
-        decay_progress = np.clip((steps - warmup - stable) / float(max(1, decay)), 0.0, 1.0)
-        warm = np.maximum(0.0, _wsd_warmup(self.warmup_type, warm_progress, np) * (1.0 - ratio) + ratio)
-        decayed = np.maximum(0.0, _wsd_decay(self.decay_type, decay_progress, self.num_cycles, np) * (1.0 - ratio) + ratio)
-        return np.select(
-            [steps < warmup, steps < warmup + stable, steps < warmup + stable + decay], [warm, 1.0, decayed], ratio
-        )
+        # Each phase's formula runs on that phase's steps only (the decay is often a tenth of the run; its cosine is
+        # the expensive part), the same elementwise operations as the scalar form.
+        values = np.full(steps.shape, ratio, dtype=np.float64)
+        in_warmup = steps < warmup
+        in_decay = (steps >= warmup + stable) & (steps < warmup + stable + decay)
+        values[(steps >= warmup) & (steps < warmup + stable)] = 1.0
+        if in_warmup.any():
+            progress = np.clip(steps[in_warmup] / float(max(1, warmup)), 0.0, 1.0)
+            values[in_warmup] = np.maximum(0.0, _wsd_warmup(self.warmup_type, progress, np) * (1.0 - ratio) + ratio)
+        if in_decay.any():
+            progress = np.clip((steps[in_decay] - warmup - stable) / float(max(1, decay)), 0.0, 1.0)
+            shape = _wsd_decay(self.decay_type, progress, self.num_cycles, np)
+            values[in_decay] = np.maximum(0.0, shape * (1.0 - ratio) + ratio)
+        return values
 
     def boundaries(self) -> tuple[int, ...]:
         w, s, d = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
