@@ -56,7 +56,7 @@ def measure(quick: bool, steps: int) -> tuple[list[list[str]], list[list[str]], 
     from torch._dynamo.testing import CompileCounterWithBackend
     from transformers.optimization import get_scheduler as transformers_get_scheduler
 
-    torch._dynamo.reset()
+    torch.compiler.reset()
     table = cases(TOTAL)
 
     # hf_lr + tensor lr: one compiled step, every name in turn.
@@ -140,7 +140,7 @@ def measure(quick: bool, steps: int) -> tuple[list[list[str]], list[list[str]], 
     targets = [
         ("0 recompiles for every closed-form name with tensor lrs", hf_recompiles == 0, f"{hf_recompiles} recompiles")
     ]
-    torch._dynamo.reset()
+    torch.compiler.reset()
     return recompile_rows, time_rows, targets
 
 

@@ -64,7 +64,7 @@ class CompiledRun:
 
 @pytest.fixture(scope="module")
 def compiled() -> Iterator[CompiledRun]:
-    torch._dynamo.reset()
+    torch.compiler.reset()
     model = make_model()
     eager_model = copy.deepcopy(model)
     set_fixed_grads(model)
@@ -85,7 +85,7 @@ def compiled() -> Iterator[CompiledRun]:
     eager_optimizer.step()
     assert counter.frame_count == 1
     yield CompiledRun(counter, step, optimizer, model, eager_optimizer, eager_model)
-    torch._dynamo.reset()
+    torch.compiler.reset()
 
 
 def sync_eager_twin(run: CompiledRun) -> None:
@@ -130,7 +130,7 @@ def test_no_recompilation_with_tensor_lrs(compiled: CompiledRun, name: str) -> N
 def test_control_float_lr_recompiles_and_is_counted() -> None:
     """The counter is not blind: a float lr that the scheduler changes makes dynamo recompile (once, then it makes
     the float dynamic). Uses the cheap eager backend, since recompilation is decided by dynamo's guards."""
-    torch._dynamo.reset()
+    torch.compiler.reset()
     try:
         model = make_model()
         set_fixed_grads(model)
@@ -148,9 +148,9 @@ def test_control_float_lr_recompiles_and_is_counted() -> None:
         assert counter.frame_count >= 2
         with pytest.raises(Exception, match="(?i)recompil"):
             with torch.compiler.set_stance("fail_on_recompile"):
-                torch._dynamo.reset()
+                torch.compiler.reset()
                 step()
                 scheduler.step()
                 step()
     finally:
-        torch._dynamo.reset()
+        torch.compiler.reset()
