@@ -47,6 +47,11 @@ def ratio(numerator: Timing, denominator: Timing) -> float:
     return numerator.median / denominator.median
 
 
+def min_ratio(numerator: Timing, denominator: Timing) -> float:
+    """The ratio of the fastest rounds: what each costs when the shared machine leaves it alone."""
+    return min(numerator.samples) / min(denominator.samples)
+
+
 def time_interleaved(functions: dict[str, Callable[[], Any]], number: int, repeat: int) -> dict[str, Timing]:
     """Seconds per call of each function: ``repeat`` rounds, each timing ``number`` calls of every function in turn
     (interleaved so that a noisy moment of the machine hits all of them alike). GC is off while timing."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import cases, hf_scheduler, markdown_table, ratio, time_interleaved, verdict
+from _common import cases, hf_scheduler, markdown_table, min_ratio, ratio, time_interleaved, verdict
 
 RESUME_AT = 10**9
 TOTAL = 2 * 10**9  # the resume step lies inside the schedule
@@ -37,19 +37,27 @@ def measure(quick: bool) -> tuple[list[list[str]], list[tuple[str, bool, str]]]:
                 "at 0": lambda name=name, case=case: hf_scheduler(name, optimizer, case),
                 "at 10^9": lambda name=name, case=case: hf_scheduler(name, optimizer, case, completed_steps=RESUME_AT),
             },
-            number=50 if quick else 200,
-            repeat=7 if quick else 21,
+            # Short blocks, many rounds: both sides sample the shared machine's load alike.
+            number=10 if quick else 20,
+            repeat=31 if quick else 101,
         )
         value = ratio(timing["at 10^9"], timing["at 0"])
+        fastest = min_ratio(timing["at 10^9"], timing["at 0"])
         worst = max(worst, (value, name))
-        rows.append([name, timing["at 0"].text("us"), timing["at 10^9"].text("us"), f"{value:.2f}x"])
+        rows.append(
+            [name, timing["at 0"].text("us"), timing["at 10^9"].text("us"), f"{value:.2f}x", f"{fastest:.2f}x"]
+        )
     targets = [
-        ("resume construction at 10^9 within 2x of construction at 0", worst[0] <= 2.0, f"highest {worst[0]:.2f}x ({worst[1]})")
+        (
+            "resume construction at 10^9 within 2x of construction at 0",
+            worst[0] <= 2.0,
+            f"highest {worst[0]:.2f}x ({worst[1]})",
+        )
     ]
     return rows, targets
 
 
-HEADER = ["name", "construct at update 0", "construct at update 10^9", "ratio"]
+HEADER = ["name", "construct at update 0", "construct at update 10^9", "ratio", "ratio of fastest rounds"]
 
 
 def section(quick: bool) -> tuple[str, list[tuple[str, bool, str]]]:
