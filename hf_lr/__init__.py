@@ -5,14 +5,12 @@ closed-form, picklable function of the optimizer-update count, driven by a ``tor
 subclass that resumes exactly and records its configuration. See README.md.
 
 Example:
-    ```python
     >>> import torch
     >>> import hf_lr
     >>> optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
     >>> scheduler = hf_lr.get_scheduler("linear", optimizer, num_warmup_steps=10, num_training_steps=100)
     >>> isinstance(scheduler, torch.optim.lr_scheduler.LambdaLR)
     True
-    ```
 """
 
 from hf_lr.factories import (

@@ -357,7 +357,6 @@ def register_schedule(
             Replace an existing name instead of raising ``ValueError``.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_scheduler, register_schedule
         >>> @register_schedule("halving_example", overwrite=True)
@@ -371,7 +370,6 @@ def register_schedule(
         ...                           scheduler_specific_kwargs={"period": 3})
         >>> [scheduler.get_last_lr()[0] for _ in range(8) if not scheduler.step()]
         [0.5, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
-        ```
     """
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -421,11 +419,9 @@ def get_schedule_entry(name: str | enum.Enum) -> ScheduleEntry:
     """The :class:`ScheduleEntry` of a name; unknown names raise ``ValueError`` with close matches.
 
     Example:
-        ```python
         >>> from hf_lr import get_schedule_entry
         >>> get_schedule_entry("cosine").signature()
         'num_warmup_steps, num_training_steps, num_cycles=0.5'
-        ```
     """
     key = _name_of(name)
     if key not in _REGISTRY:
@@ -442,11 +438,9 @@ def list_schedules() -> list[str]:
     """All registered names, sorted (built-in, user-registered and entry-point names).
 
     Example:
-        ```python
         >>> from hf_lr import list_schedules
         >>> {"linear", "cosine", "noam"} <= set(list_schedules())
         True
-        ```
     """
     _load_entry_points()
     return sorted(_REGISTRY)
@@ -461,11 +455,9 @@ def build_schedule(
     """The closed-form :class:`Schedule` of a name, without an optimizer (for curves and plots).
 
     Example:
-        ```python
         >>> from hf_lr import build_schedule
         >>> build_schedule("linear", num_warmup_steps=0, num_training_steps=4).values(range(5)).tolist()
         [1.0, 0.75, 0.5, 0.25, 0.0]
-        ```
     """
     entry = get_schedule_entry(name)
     if entry.build_schedule is None:
@@ -505,14 +497,12 @@ def get_scheduler(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_scheduler
         >>> optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
         >>> scheduler = get_scheduler("cosine", optimizer, num_warmup_steps=10, num_training_steps=100)
         >>> type(scheduler).__name__, scheduler.get_last_lr()
         ('ScheduleLR', [0.0])
-        ```
     """
     entry = get_schedule_entry(name)
     kwargs = entry._arguments(num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
