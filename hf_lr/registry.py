@@ -137,7 +137,7 @@ class ScheduleEntry:
                     warnings.warn(
                         f"schedule {self.name!r} has no warmup: num_warmup_steps={value} is ignored",
                         UserWarning,
-                        stacklevel=4,
+                        stacklevel=3,
                     )
             else:
                 kwargs[arg] = value
@@ -368,8 +368,13 @@ def register_schedule(
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> scheduler = get_scheduler("halving_example", optimizer, num_warmup_steps=2,
         ...                           scheduler_specific_kwargs={"period": 3})
-        >>> [scheduler.get_last_lr()[0] for _ in range(8) if not scheduler.step()]
-        [0.5, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
+        >>> lrs = []
+        >>> for _ in range(8):
+        ...     lrs.append(scheduler.get_last_lr()[0])
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> lrs
+        [0.0, 0.5, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5]
     """
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
