@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -7,6 +8,12 @@ from typing import Any
 
 import pytest
 import torch
+from hypothesis import settings
+
+# CI runs the same examples every time (a failure there is reproducible); local runs explore new ones.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -58,8 +58,10 @@ def _warmup_lr_rate_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int]
     return (max(w - 1, 0), t - 1) if kw.get("num_cycles", 0.5) <= 0.5 else None
 
 
-def _wsd_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int]:
-    return (w, t)
+def _wsd_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int] | None:
+    if kw.get("num_cycles", 0.5) > 0.5:
+        return None
+    return (w, t) if t > w else (max(w - 1, 0), t)  # no stable or decay phase: straight to the floor at step w
 
 
 cycles = st.floats(0.05, 3.0, allow_nan=False)
@@ -136,7 +138,7 @@ CASES: dict[str, Case] = {
                 {"num_decay_steps": p[2], "warmup_type": p[3], "decay_type": p[4], "min_lr_ratio": p[5]},
             )
         ),
-        lambda w, t, kw: (w, t) if kw.get("num_cycles", 0.5) <= 0.5 else None,
+        _wsd_shape,
     ),
     "noam": Case(
         ((4, None, {"d_model": 16}), (10, None, {"d_model": 512, "factor": 2.0}), (3, None, {"mode": "peak"})),
