@@ -17,6 +17,8 @@ def test_import_does_not_pull_heavy_optional_packages() -> None:
 def test_public_api_is_exported_and_documented() -> None:
     for name in hf_lr.__all__:
         obj = getattr(hf_lr, name)
-        if callable(obj):
-            assert obj.__doc__ and "Example" in obj.__doc__ or isinstance(obj, type) and obj.__doc__, name
+        if isinstance(obj, type):
+            assert obj.__doc__, f"class {name} has no docstring"
+        elif callable(obj):
+            assert obj.__doc__ and "Example:" in obj.__doc__ and ">>>" in obj.__doc__, f"{name} has no example"
     assert "get_scheduler" in hf_lr.__all__ and "get_noam_schedule" in hf_lr.__all__
