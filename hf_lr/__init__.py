@@ -13,6 +13,7 @@ Example:
     True
 """
 
+from hf_lr.adaptive import GreedyLR, get_greedy_schedule
 from hf_lr.factories import (
     get_constant_schedule,
     get_constant_schedule_with_warmup,
@@ -66,6 +67,7 @@ __all__ = [
     "CosineWithMinLR",
     "CosineWithWarmup",
     "FunctionSchedule",
+    "GreedyLR",
     "InverseSqrt",
     "LambdaSchedule",
     "LinearWithWarmup",
@@ -84,6 +86,7 @@ __all__ = [
     "get_cosine_with_hard_restarts_schedule_with_warmup",
     "get_cosine_with_min_lr_schedule_with_warmup",
     "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+    "get_greedy_schedule",
     "get_inverse_sqrt_schedule",
     "get_lambda_schedule",
     "get_linear_schedule_with_warmup",

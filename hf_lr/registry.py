@@ -19,6 +19,7 @@ from typing import Any, overload
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
+from hf_lr.adaptive import GreedyLR, get_greedy_schedule
 from hf_lr.factories import get_reduce_on_plateau_schedule
 from hf_lr.scheduler import ScheduleLR
 from hf_lr.schedules import (
@@ -253,6 +254,17 @@ _add(
         warmup=UNUSED,
         training=UNUSED,
         parameters=_plateau_parameters,
+    ),
+    overwrite=False,
+)
+_add(
+    ScheduleEntry(
+        "greedy",
+        "GreedyLR: divide by `factor` after `patience` improvements of a metric, multiply after stalls (step(metric))",
+        factory=get_greedy_schedule,
+        warmup=UNUSED,
+        training=UNUSED,
+        parameters=_parameters(GreedyLR.__init__, skip=2)[0],
     ),
     overwrite=False,
 )

@@ -152,6 +152,7 @@ CASES: dict[str, Case] = {
         st.just((None, None, {"lr_lambda": halving_every_ten})),
         lambda w, t, kw: (0, 10_000),
     ),
+    "greedy": Case(((None, None, {"patience": 1, "min_lr": 1e-4}),), st.just((None, None, {})), closed_form=False),
     "reduce_lr_on_plateau": Case(((None, None, {"patience": 1}),), st.just((None, None, {})), closed_form=False),
 }
 

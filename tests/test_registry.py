@@ -22,9 +22,8 @@ def test_every_registered_name_has_a_test_case() -> None:
     assert set(hf_lr.list_schedules()) == set(CASES)
 
 
-def test_every_transformers_name_is_registered_except_greedy() -> None:
-    names = {member.value for member in SchedulerType}
-    assert names - set(hf_lr.list_schedules()) <= {"greedy"}  # not yet: see README, "Differences from Transformers"
+def test_every_transformers_name_is_registered() -> None:
+    assert {member.value for member in SchedulerType} <= set(hf_lr.list_schedules())
 
 
 def test_entries_describe_themselves() -> None:
