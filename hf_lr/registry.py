@@ -53,7 +53,7 @@ ENTRY_POINT_GROUP = "hf_lr.schedules"
 STEP_ARGUMENTS = ("num_warmup_steps", "num_training_steps")
 RESUME_ARGUMENTS = ("last_epoch", "completed_steps")
 # Parameters that a schedule class fills in itself when bound to a group's learning rate.
-BOUND_FIELDS = frozenset({"lr_init", "base_lr"})
+BOUND_FIELDS = frozenset({"lr_init", "group_lr"})
 
 REQUIRED, OPTIONAL, UNUSED = "required", "optional", "unused"
 

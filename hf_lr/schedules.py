@@ -740,7 +740,7 @@ class Noam(Schedule):
             A constant multiplier (> 0).
         mode (`str`, *optional*, defaults to `"absolute"`):
             ``"absolute"``, ``"peak"`` or ``"scale"``, see above.
-        base_lr (`float`, *optional*):
+        group_lr (`float`, *optional*):
             The group learning rate the ``"absolute"`` mode is bound to; set by :meth:`bind`, leave it unset.
 
     Example:
@@ -756,7 +756,7 @@ class Noam(Schedule):
     d_model: int | None = None
     factor: float = 1.0
     mode: str = "absolute"
-    base_lr: float | None = None
+    group_lr: float | None = None
 
     def __post_init__(self) -> None:
         _set(
@@ -765,7 +765,7 @@ class Noam(Schedule):
             d_model=check_optional_int("d_model", self.d_model, minimum=1),
             factor=check_float("factor", self.factor, minimum=0.0, exclusive_minimum=True),
             mode=check_choice("mode", self.mode, NOAM_MODES),
-            base_lr=check_optional_float("base_lr", self.base_lr, minimum=0.0, exclusive_minimum=True),
+            group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0, exclusive_minimum=True),
         )
         if self.mode != "peak" and self.d_model is None:
             raise ValueError(f"Noam's mode={self.mode!r} needs `d_model` (the model width), got d_model=None")
@@ -779,15 +779,15 @@ class Noam(Schedule):
             return self
         if not base_lr > 0.0:
             raise ValueError(f"Noam's mode='absolute' needs a learning rate > 0 in every group, got lr={base_lr}")
-        return dataclasses.replace(self, base_lr=base_lr)
+        return dataclasses.replace(self, group_lr=base_lr)
 
     def _scale(self) -> float:
         assert self.d_model is not None
         scale = self.factor * self.d_model**-0.5
         if self.mode == "absolute":
-            if self.base_lr is None:
+            if self.group_lr is None:
                 raise ValueError("Noam in mode='absolute' must be bound to the group's lr: call `.bind(lr)` first")
-            scale = scale / self.base_lr
+            scale = scale / self.group_lr
         return scale
 
     def __call__(self, step: int) -> float:
