@@ -144,6 +144,8 @@ class ScheduleLR(LambdaLR):
             raise ValueError("`base_lrs` only repairs missing 'initial_lr' when resuming (completed_steps > 0)")
         self.schedules: list[Schedule] = schedules
         self.lr_lambdas = list(schedules)
+        #: how the schedule was asked for (registry name and arguments, as plain values), if built by name
+        self.source: dict[str, Any] | None = None
         LRScheduler.__init__(self, optimizer, last_epoch)
 
     @staticmethod
@@ -243,7 +245,7 @@ class ScheduleLR(LambdaLR):
             "_last_lr": [float(lr) for lr in self._last_lr],
             "_get_lr_called_within_step": False,
             "_is_initial": False,
-            "hf_lr": {"format": STATE_FORMAT, "schedules": self.schedule_configs()},
+            "hf_lr": {"format": STATE_FORMAT, "schedules": self.schedule_configs(), "source": self.source},
         }
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:

@@ -65,6 +65,15 @@ def _as_steps(steps: Any) -> np.ndarray:
     return array.astype(np.int64, copy=False)
 
 
+def _plain(value: Any) -> Any:
+    """Nested schedules as their configurations, tuples as lists: what ``torch.load(weights_only=True)`` reads."""
+    if isinstance(value, Schedule):
+        return value.config()
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _set(instance: Any, **values: Any) -> None:
     for key, value in values.items():
         object.__setattr__(instance, key, value)
@@ -116,7 +125,7 @@ class Schedule:
 
     def config(self) -> dict[str, Any]:
         """The schedule's type and parameters as plain values (what the scheduler's ``state_dict`` records)."""
-        return {"type": type(self).__name__, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
+        return {"type": type(self).__name__, **{f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}}
 
     def boundaries(self) -> tuple[int, ...]:
         """Steps at which the schedule changes phase (for plots)."""

@@ -7,7 +7,11 @@ entry. Each case knows:
 - ``strategy``: a hypothesis strategy of such triples for the property tests;
 - ``shape(w, t, kwargs)``: the promise the schedule makes, ``(peak, end)`` meaning non-decreasing on steps
   ``[0, peak]`` and non-increasing on ``[peak, end]``, or ``None`` when it promises no monotonicity there;
-- ``jumps_only_to_one``: its documented discontinuities are restarts, which jump up to the peak.
+- ``jumps_only_to_one``: its documented discontinuities are restarts, which jump up to the peak;
+- ``continuous``: ``False`` for schedules that are steps by definition (``step``, ``multistep``, ...).
+
+``STEP_LIKE`` names the parameters that are numbers of updates (scaled together with the step counts in the
+continuity test).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Case:
     shape: Callable[[int, int, dict[str, Any]], tuple[int, int] | None] = lambda w, t, kw: None
     jumps_only_to_one: bool = False
     closed_form: bool = True
+    continuous: bool = True
 
 
 def _lengths(min_warmup: int = 0, max_warmup: int = 400, min_decay: int = 1, max_decay: int = 800) -> Any:
@@ -64,7 +69,26 @@ def _wsd_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int] | None:
     return (w, t) if t > w else (max(w - 1, 0), t)  # no stable or decay phase: straight to the floor at step w
 
 
+STEP_LIKE = frozenset(
+    {
+        "num_decay_steps", "num_stable_steps", "timescale", "T_max", "T_0", "total_steps", "step_size_up",
+        "step_size_down", "total_iters", "t_initial", "hold_steps", "decay_steps", "step_size",
+    }
+)  # fmt: skip
+
+BIG = 10_000
 cycles = st.floats(0.05, 3.0, allow_nan=False)
+warmups = st.one_of(st.none(), st.integers(0, 60))
+gammas = st.floats(0.5, 1.0)
+
+
+def _optional_warmup(kwargs: Any, training: Any = st.none()) -> Any:
+    """(w, t, kwargs) for names whose warmup is optional: None, 0 or some updates."""
+    return st.tuples(warmups, training, kwargs).map(lambda p: (p[0], p[1], p[2]))
+
+
+def _after_warmup(w: int | None, t: int | None, kw: dict[str, Any]) -> tuple[int, int]:
+    return (w or 0, BIG)
 rates = st.floats(0.0, 1.0, allow_nan=False)
 
 CASES: dict[str, Case] = {
@@ -153,6 +177,140 @@ CASES: dict[str, Case] = {
         lambda w, t, kw: (0, 10_000),
     ),
     "greedy": Case(((None, None, {"patience": 1, "min_lr": 1e-4}),), st.just((None, None, {})), closed_form=False),
+    "exponential": Case(
+        ((None, None, {"gamma": 0.9}), (5, None, {"gamma": 0.95, "warmup_kind": "cosine"})),
+        _optional_warmup(st.fixed_dictionaries({"gamma": gammas})),
+        _after_warmup,
+    ),
+    "step": Case(
+        ((None, None, {"step_size": 4, "gamma": 0.5}), (3, None, {"step_size": 5})),
+        _optional_warmup(st.fixed_dictionaries({"step_size": st.integers(1, 50), "gamma": st.floats(0.05, 1.0)})),
+        _after_warmup,
+        continuous=False,
+    ),
+    "multistep": Case(
+        ((None, None, {"milestones": [3, 7, 7], "gamma": 0.5}), (2, None, {"milestones": [4, 10]})),
+        _optional_warmup(
+            st.fixed_dictionaries(
+                {"milestones": st.lists(st.integers(0, 300), max_size=5), "gamma": st.floats(0.05, 1.0)}
+            )
+        ),
+        _after_warmup,
+        continuous=False,
+    ),
+    "cosine_annealing": Case(
+        ((None, None, {"T_max": 10}), (4, None, {"T_max": 8, "eta_min": 1e-3}), (2, 20, {})),
+        _optional_warmup(st.fixed_dictionaries({"T_max": st.integers(1, 300), "eta_min": st.floats(0.0, 0.09)})),
+        lambda w, t, kw: (w or 0, (w or 0) + kw["T_max"]) if "T_max" in kw else None,
+    ),
+    "cosine_annealing_warm_restarts": Case(
+        ((None, None, {"T_0": 5}), (3, None, {"T_0": 3, "T_mult": 2, "eta_min": 1e-3})),
+        _optional_warmup(
+            st.fixed_dictionaries(
+                {"T_0": st.integers(1, 100), "T_mult": st.integers(1, 3), "eta_min": st.floats(0.0, 0.09)}
+            )
+        ),
+        jumps_only_to_one=True,
+    ),
+    "one_cycle": Case(
+        ((None, 20, {"max_lr": 0.05}), (3, None, {"total_steps": 20, "three_phase": True, "anneal_strategy": "linear"})),
+        st.tuples(
+            warmups, st.integers(1, 40), st.sampled_from([0.2, 0.3, 0.5]), st.sampled_from(["cos", "linear"])
+        ).map(
+            lambda p: (
+                p[0],
+                None,
+                {"total_steps": 10 * p[1], "pct_start": p[2], "anneal_strategy": p[3], "max_lr": 0.05},
+            )
+        ),
+        lambda w, t, kw: ((w or 0) + int(round(kw["pct_start"] * kw["total_steps"])) - 1, (w or 0) + kw["total_steps"] - 1),
+    ),
+    "cyclic": Case(
+        ((None, None, {"base_lr": 0.01, "max_lr": 0.05, "step_size_up": 4}),
+         (2, None, {"base_lr": 0.001, "max_lr": 0.04, "step_size_up": 3, "step_size_down": 5, "mode": "exp_range", "gamma": 0.99})),
+        _optional_warmup(
+            st.fixed_dictionaries(
+                {
+                    "base_lr": st.floats(0.0, 0.05),
+                    "max_lr": st.floats(0.05, 0.1),
+                    "step_size_up": st.integers(1, 60),
+                    "mode": st.sampled_from(["triangular", "triangular2", "exp_range"]),
+                    "gamma": gammas,
+                }
+            )
+        ),
+    ),
+    "polynomial_lr": Case(
+        ((None, None, {"total_iters": 10, "power": 2.0}), (3, None, {})),
+        _optional_warmup(st.fixed_dictionaries({"total_iters": st.integers(1, 300), "power": st.floats(0.1, 4.0)})),
+        _after_warmup,
+    ),
+    "linear_lr": Case(
+        ((None, None, {"start_factor": 0.25, "total_iters": 8}), (2, None, {"start_factor": 1.0, "end_factor": 0.1})),
+        _optional_warmup(
+            st.fixed_dictionaries(
+                {"start_factor": st.floats(0.01, 1.0), "end_factor": st.floats(0.0, 1.0), "total_iters": st.integers(1, 200)}
+            )
+        ),
+        lambda w, t, kw: (w or 0, BIG) if kw.get("start_factor", 1 / 3) >= kw.get("end_factor", 1.0) else None,
+    ),
+    "constant_lr": Case(
+        ((None, None, {"factor": 0.5, "total_iters": 4}), (2, None, {})),
+        _optional_warmup(st.fixed_dictionaries({"factor": st.floats(0.0, 1.0), "total_iters": st.integers(0, 100)})),
+        continuous=False,
+    ),
+    "timm_cosine": Case(
+        ((None, 20, {}), (4, 20, {"cycle_limit": 3, "cycle_decay": 0.5, "lr_min": 1e-3, "warmup_lr_init": 1e-3}),
+         (3, None, {"t_initial": 6, "cycle_mul": 1.5, "cycle_limit": 3, "k_decay": 2.0, "warmup_prefix": True})),
+        st.tuples(
+            warmups,
+            st.integers(1, 200),
+            st.fixed_dictionaries(
+                {
+                    "lr_min": st.floats(0.0, 0.05),
+                    "cycle_mul": st.floats(1.0, 2.0),
+                    "cycle_decay": st.floats(0.3, 1.0),
+                    "cycle_limit": st.integers(1, 4),
+                    "k_decay": st.floats(0.5, 2.0),
+                    "warmup_lr_init": st.floats(0.0, 0.05),
+                    "warmup_prefix": st.booleans(),
+                }
+            ),
+        ).map(lambda p: (p[0], None, {"t_initial": p[1], **p[2]})),
+        continuous=False,
+    ),
+    "tri_stage": Case(
+        ((2, None, {"hold_steps": 3, "decay_steps": 5}), (0, 20, {"phase_ratio": [0.1, 0.4, 0.5], "init_lr_scale": 0.0}),
+         (4, 20, {"hold_steps": 2, "final_lr_scale": 0.05})),
+        st.tuples(st.integers(0, 100), st.integers(0, 100), st.integers(0, 200), st.floats(0.0, 1.0), st.floats(0.001, 1.0)).map(
+            lambda p: (p[0], None, {"hold_steps": p[1], "decay_steps": p[2], "init_lr_scale": p[3], "final_lr_scale": p[4]})
+        ),
+        lambda w, t, kw: (w, BIG) if kw["hold_steps"] or kw["decay_steps"] else (max(w - 1, 0), BIG),
+    ),
+    "warmup_hold_decay": Case(
+        ((2, 20, {"hold_steps": 5}), (0, 10, {"decay": "linear", "min_lr_ratio": 0.1}), (3, 15, {"decay": "polynomial", "power": 2.0, "warmup_kind": "cosine"})),
+        st.tuples(
+            st.integers(0, 100), st.integers(0, 100), st.integers(1, 300),
+            st.sampled_from(["linear", "cosine", "polynomial", "1-sqrt"]), rates,
+        ).map(
+            lambda p: (p[0], p[0] + p[1] + p[2], {"hold_steps": p[1], "decay": p[3], "min_lr_ratio": p[4]})
+        ),  # fmt: skip
+        _warmup_then_decay,
+    ),
+    "deepspeed_warmup": Case(
+        ((5, None, {}), (4, None, {"warmup_type": "linear", "warmup_min_lr": 1e-3})),
+        st.tuples(st.integers(1, 300), st.sampled_from(["log", "linear"]), st.floats(0.0, 0.09)).map(
+            lambda p: (p[0], None, {"warmup_type": p[1], "warmup_min_lr": p[2]})
+        ),
+        lambda w, t, kw: (max(w, 2), BIG),
+    ),
+    "deepspeed_warmup_decay": Case(
+        ((5, 20, {}), (4, 12, {"warmup_type": "linear", "warmup_min_lr": 1e-3})),
+        st.tuples(st.integers(2, 200), st.integers(0, 300), st.sampled_from(["log", "linear"]), st.floats(0.0, 0.09)).map(
+            lambda p: (p[0], p[0] + p[1], {"warmup_type": p[2], "warmup_min_lr": p[3]})
+        ),
+        lambda w, t, kw: (max(w, 2), t) if t > max(w, 2) else (max(w, 2) - 1, t),
+    ),
     "reduce_lr_on_plateau": Case(((None, None, {"patience": 1}),), st.just((None, None, {})), closed_form=False),
 }
 

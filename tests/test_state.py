@@ -50,13 +50,28 @@ def test_state_dict_is_plain_values_and_records_the_configuration(name: str, w: 
     assert _roundtrip(state) == state
     configs = state["hf_lr"]["schedules"]
     assert len(configs) == 2 and configs[0] == configs[1]
-    for key in ("num_warmup_steps", "num_training_steps"):
-        value = {"num_warmup_steps": w, "num_training_steps": t}[key]
-        if value is not None and key in configs[0]:
-            assert configs[0][key] == value
+    source = state["hf_lr"]["source"]
+    assert (source["name"], source["num_warmup_steps"], source["num_training_steps"]) == (name, w, t)
     for key, value in kwargs.items():
-        if isinstance(value, (int, float, str)) and key in configs[0]:
-            assert configs[0][key] == value
+        assert source["scheduler_specific_kwargs"][key] == (value if not callable(value) else f"{value.__module__}.{value.__qualname__}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and key in STRUCTURAL:
+            recorded = _recorded(configs[0], key, value) or _recorded(configs[0], ALIASES.get(key, key), value)
+            assert recorded, f"{key}={value!r} not in {configs[0]}"
+
+
+# Parameters the schedule structure itself records (under the same name, or the alias: a join's boundary).
+STRUCTURAL = {"gamma", "T_max", "eta_min", "num_cycles", "lr_end", "power", "step_size", "T_0", "d_model", "hold_steps"}
+ALIASES = {"hold_steps": "boundaries"}
+
+
+def _recorded(config: Any, key: str, value: Any) -> bool:
+    """Whether some level of a (nested) configuration holds ``key == value``."""
+    if isinstance(config, dict):
+        here = config.get(key)
+        return here == value or (isinstance(here, list) and value in here) or any(_recorded(v, key, value) for v in config.values())
+    if isinstance(config, list):
+        return any(_recorded(v, key, value) for v in config)
+    return False
 
 
 def test_configuration_mismatch_on_load_raises_and_names_the_field() -> None:
