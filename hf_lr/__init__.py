@@ -13,7 +13,7 @@ Example:
     True
 """
 
-from hf_lr.adaptive import GreedyLR, get_greedy_schedule
+from hf_lr.adaptive import GreedyLR, WarmupReduceLROnPlateau, get_greedy_schedule
 from hf_lr.compose import Cycles, Decay, Floor, Join, Warmup, cycles, join, warmup, with_floor
 from hf_lr.equivalents import (
     ConstantFactor,
@@ -111,6 +111,7 @@ __all__ = [
     "TimmCosine",
     "TriStage",
     "Warmup",
+    "WarmupReduceLROnPlateau",
     "WarmupStableDecay",
     "__version__",
     "build_schedule",

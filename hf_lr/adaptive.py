@@ -16,8 +16,9 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from hf_lr._validation import check_base_lr, check_choice, check_float, check_int
+from hf_lr.compose import WARMUP_KINDS, _ramp
 
-__all__ = ["GreedyLR", "get_greedy_schedule"]
+__all__ = ["GreedyLR", "WarmupReduceLROnPlateau", "get_greedy_schedule"]
 
 
 def _per_group(name: str, value: float | Sequence[float], count: int) -> list[float]:
@@ -264,3 +265,137 @@ def get_greedy_schedule(optimizer: Optimizer, **kwargs: Any) -> GreedyLR:
         [0.1]
     """
     return GreedyLR(optimizer, **kwargs)
+
+
+class WarmupReduceLROnPlateau(ReduceLROnPlateau):
+    """Warm up over the first optimizer updates, then torch's ``ReduceLROnPlateau``.
+
+    The warmup follows the optimizer's own updates: the scheduler registers a post-step hook on the optimizer, so
+    each ``optimizer.step()`` advances it (also under Accelerate, where skipped updates do not count) and nothing
+    else has to be called per update. Call ``step(metric)`` after each evaluation, as with ``ReduceLROnPlateau``;
+    metrics reported during warmup are ignored. After warmup, the learning rates are exactly ``ReduceLROnPlateau``'s.
+    Being a ``ReduceLROnPlateau``, it is stepped with the metric by ``transformers.Trainer``.
+
+    Args:
+        optimizer (`torch.optim.Optimizer`):
+            The optimizer whose learning rates are scheduled.
+        num_warmup_steps (`int`):
+            Updates of warmup (0: none).
+        warmup_kind (`str`, *optional*, defaults to `"linear"`):
+            The warmup's shape (see :class:`~hf_lr.Warmup`).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            The fraction of each group's learning rate at the first update.
+        kwargs:
+            ``ReduceLROnPlateau``'s parameters (``mode``, ``factor``, ``patience``, ``threshold``, ...).
+
+    Example:
+        >>> import torch
+        >>> from hf_lr import WarmupReduceLROnPlateau
+        >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> scheduler = WarmupReduceLROnPlateau(optimizer, num_warmup_steps=4, patience=0, factor=0.5)
+        >>> lrs = []
+        >>> for update in range(6):
+        ...     lrs.append(optimizer.param_groups[0]["lr"])
+        ...     optimizer.step()
+        >>> [round(lr, 4) for lr in lrs]
+        [0.0, 0.025, 0.05, 0.075, 0.1, 0.1]
+        >>> scheduler.step(1.0); scheduler.step(1.0); scheduler.get_last_lr()
+        [0.05]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        num_warmup_steps: int,
+        warmup_kind: str = "linear",
+        warmup_start_factor: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"`optimizer` must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        self.num_warmup_steps = check_int("num_warmup_steps", num_warmup_steps)
+        self.warmup_kind = check_choice("warmup_kind", warmup_kind, WARMUP_KINDS)
+        self.warmup_start_factor = check_float("warmup_start_factor", warmup_start_factor, minimum=0.0, maximum=1.0)
+        if self.warmup_kind == "exponential" and self.warmup_start_factor == 0.0:
+            raise ValueError("an exponential warmup needs `warmup_start_factor` > 0, got 0.0")
+        self.base_lrs = [check_base_lr(g["lr"], where=f"param_groups[{i}]") for i, g in enumerate(optimizer.param_groups)]
+        self.updates = 0
+        super().__init__(optimizer, **kwargs)
+        self._hook()
+        self._apply_warmup()
+
+    def _hook(self) -> None:
+        self._handle = self.optimizer.register_step_post_hook(self._after_optimizer_step)
+
+    def _after_optimizer_step(self, optimizer: Optimizer, args: Any, kwargs: Any) -> None:
+        self.updates += 1
+        if self.updates <= self.num_warmup_steps:
+            self._apply_warmup()
+
+    @property
+    def in_warmup(self) -> bool:
+        """Whether the next update is still a warmup update."""
+        return self.updates < self.num_warmup_steps
+
+    def _apply_warmup(self) -> None:
+        for index, base in enumerate(self.base_lrs):
+            factor = _ramp(self.warmup_kind, self.updates, self.num_warmup_steps, self.warmup_start_factor, math) if self.in_warmup else 1.0
+            group = self.optimizer.param_groups[index]
+            if isinstance(group["lr"], Tensor):
+                group["lr"].fill_(base * factor)
+            else:
+                group["lr"] = base * factor
+        self._last_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
+
+    def step(self, metrics: float, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Report a metric (after an evaluation); ignored during warmup."""
+        if self.in_warmup:
+            self._last_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
+            return
+        super().step(metrics, epoch)
+        self._last_lr = [float(lr) for lr in self._last_lr]
+
+    def get_last_lr(self) -> list[float]:  # type: ignore[override]
+        """The learning rates last set, one float per group."""
+        return [float(lr) for lr in self._last_lr]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain values only (loads with ``torch.load(weights_only=True)``)."""
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_handle")}
+        state["_last_lr"] = [float(lr) for lr in self._last_lr]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a state from :meth:`state_dict`, with the learning rates of its update count if in warmup."""
+        missing = [key for key in ("updates", "num_warmup_steps", "base_lrs", "best", "num_bad_epochs") if key not in state_dict]
+        if missing:
+            raise ValueError(f"not a WarmupReduceLROnPlateau state: missing {', '.join(missing)}")
+        self.__dict__.update({k: v for k, v in state_dict.items() if k not in ("optimizer", "_handle")})
+        if self.in_warmup:
+            self._apply_warmup()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_handle", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._hook()
+
+
+def get_warmup_reduce_on_plateau_schedule(
+    optimizer: Optimizer, num_warmup_steps: int, warmup_kind: str = "linear", warmup_start_factor: float = 0.0, **kwargs: Any
+) -> WarmupReduceLROnPlateau:
+    """A :class:`WarmupReduceLROnPlateau`: warmup over the first updates, then ``ReduceLROnPlateau``.
+
+    Example:
+        >>> import torch
+        >>> from hf_lr import get_scheduler
+        >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> scheduler = get_scheduler("reduce_lr_on_plateau_with_warmup", optimizer, num_warmup_steps=10,
+        ...                           scheduler_specific_kwargs={"patience": 2})
+        >>> scheduler.get_last_lr()
+        [0.0]
+    """
+    return WarmupReduceLROnPlateau(optimizer, num_warmup_steps, warmup_kind, warmup_start_factor, **kwargs)

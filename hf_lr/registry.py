@@ -20,7 +20,7 @@ from typing import Any, overload
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from hf_lr.adaptive import GreedyLR, get_greedy_schedule
+from hf_lr.adaptive import GreedyLR, get_greedy_schedule, get_warmup_reduce_on_plateau_schedule
 from hf_lr.compose import Constant1, Decay, Join, Warmup
 from hf_lr.equivalents import (
     ConstantFactor,
@@ -480,6 +480,17 @@ _add(
 )
 _add(
     ScheduleEntry(
+        "reduce_lr_on_plateau_with_warmup",
+        "warmup over the first optimizer updates (it hooks optimizer.step), then ReduceLROnPlateau (step(metric))",
+        factory=get_warmup_reduce_on_plateau_schedule,
+        warmup=REQUIRED,
+        training=UNUSED,
+        parameters={**_plateau_parameters, "warmup_kind": "linear", "warmup_start_factor": 0.0},
+    ),
+    overwrite=False,
+)
+_add(
+    ScheduleEntry(
         "greedy",
         "GreedyLR: divide by `factor` after `patience` improvements of a metric, multiply after stalls (step(metric))",
         factory=get_greedy_schedule,
@@ -513,18 +524,49 @@ class _FunctionBuilder:
         return FunctionSchedule(self.name, self.fn, kwargs)
 
 
+class _CheckedBuilder:
+    """Calls a user's schedule builder and checks that it returns a :class:`Schedule`."""
+
+    def __init__(self, name: str, build: Callable[..., Schedule]) -> None:
+        self.name = name
+        self.build = build
+
+    def __call__(self, **kwargs: Any) -> Schedule:
+        schedule = self.build(**kwargs)
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"the builder of schedule {self.name!r} must return a hf_lr Schedule, got {schedule!r}")
+        return schedule
+
+
 def _is_factory(fn: Callable[..., Any]) -> bool:
     parameters = list(inspect.signature(fn).parameters.values())
     return bool(parameters) and parameters[0].name == "optimizer"
 
 
-def _make_entry(name: str, fn: Callable[..., Any], description: str | None, source: str) -> ScheduleEntry:
+KINDS = ("auto", "multiplier", "factory", "schedule")
+
+
+def _make_entry(name: str, fn: Callable[..., Any], description: str | None, source: str, kind: str = "auto") -> ScheduleEntry:
     if isinstance(fn, ScheduleEntry):
         return dataclasses.replace(fn, name=name, source=source)
     if not callable(fn):
         raise TypeError(f"register_schedule({name!r}, ...) needs a function, got {fn!r}")
+    if kind not in KINDS:
+        raise ValueError(f"`kind` must be one of {', '.join(map(repr, KINDS))}; got kind={kind!r}")
     doc = description or (inspect.getdoc(fn) or "").split("\n")[0] or "user-registered schedule"
-    factory = _is_factory(fn)
+    if kind == "schedule":
+        parameters, var_keyword, usage = _parameters(fn, skip=0)
+        return ScheduleEntry(
+            name,
+            doc,
+            build_schedule=_CheckedBuilder(name, fn),
+            warmup=usage["num_warmup_steps"],
+            training=usage["num_training_steps"],
+            parameters=parameters,
+            var_keyword=var_keyword,
+            source=source,
+        )
+    factory = kind == "factory" or (kind == "auto" and _is_factory(fn))
     parameters, var_keyword, usage = _parameters(fn, skip=1)
     if factory:
         accepted = frozenset(p for p in inspect.signature(fn).parameters if p in RESUME_ARGUMENTS)
@@ -554,13 +596,13 @@ def _make_entry(name: str, fn: Callable[..., Any], description: str | None, sour
 
 @overload
 def register_schedule(
-    name: str, fn: None = None, *, description: str | None = None, overwrite: bool = False
+    name: str, fn: None = None, *, description: str | None = None, overwrite: bool = False, kind: str = "auto"
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
 
 
 @overload
 def register_schedule(
-    name: str, fn: Callable[..., Any], *, description: str | None = None, overwrite: bool = False
+    name: str, fn: Callable[..., Any], *, description: str | None = None, overwrite: bool = False, kind: str = "auto"
 ) -> Callable[..., Any]: ...
 
 
@@ -570,14 +612,18 @@ def register_schedule(
     *,
     description: str | None = None,
     overwrite: bool = False,
+    kind: str = "auto",
 ) -> Any:
     """Register a schedule name for :func:`get_scheduler`, as a decorator or a call.
 
     ``fn`` is either a multiplier function ``f(step, *, num_warmup_steps, num_training_steps, **params) -> float``
     (it may leave out the arguments it does not use; its parameters arrive through ``scheduler_specific_kwargs``),
     or a full factory ``f(optimizer, ...) -> LRScheduler`` (recognised by its first parameter being named
-    ``optimizer``). A multiplier function gets everything hf_lr schedules have: resumption, a state that records its
-    parameters, per-group learning rates. Use module-level functions so that schedulers stay picklable.
+    ``optimizer``), or, with ``kind="schedule"``, a builder ``f(num_warmup_steps, num_training_steps, **params) ->
+    Schedule`` that returns a closed-form schedule (a composite of :func:`~hf_lr.warmup`, :func:`~hf_lr.join`, ...),
+    which keeps its vectorized form and nested configuration. A multiplier function gets everything hf_lr schedules
+    have: resumption, a state that records its parameters, per-group learning rates. Use module-level functions so
+    that schedulers stay picklable.
 
     Args:
         name (`str`):
@@ -588,6 +634,9 @@ def register_schedule(
             One line for :func:`list_schedules` and the CLI (defaults to the first line of the docstring).
         overwrite (`bool`, *optional*, defaults to `False`):
             Replace an existing name instead of raising ``ValueError``.
+        kind (`str`, *optional*, defaults to `"auto"`):
+            ``"multiplier"``, ``"factory"``, ``"schedule"`` (a builder returning a Schedule), or ``"auto"``: a factory
+            if the first parameter is named ``optimizer``, else a multiplier.
 
     Example:
         >>> import torch
@@ -611,7 +660,7 @@ def register_schedule(
     """
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
-        _add(_make_entry(name, function, description, "user"), overwrite)
+        _add(_make_entry(name, function, description, "user", kind), overwrite)
         return function
 
     if fn is None:

@@ -311,6 +311,7 @@ CASES: dict[str, Case] = {
         ),
         lambda w, t, kw: (max(w, 2), t) if t > max(w, 2) else (max(w, 2) - 1, t),
     ),
+    "reduce_lr_on_plateau_with_warmup": Case(((4, None, {"patience": 1}),), st.just((4, None, {})), closed_form=False),
     "reduce_lr_on_plateau": Case(((None, None, {"patience": 1}),), st.just((None, None, {})), closed_form=False),
 }
 

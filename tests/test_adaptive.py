@@ -109,3 +109,56 @@ def test_a_nan_metric_raises() -> None:
     """Transformers counts NaN as a stall (and a smoothed window stays NaN for good); hf_lr raises."""
     with pytest.raises(ValueError, match="finite metric, got metrics=nan"):
         hf_lr.GreedyLR(make_optimizer()).step(float("nan"))
+
+
+def _plateau_run(make: Any, metrics: list[float], updates_per_eval: int = 3) -> list[tuple[float, ...]]:
+    optimizer = make_optimizer((0.1, 0.2))
+    scheduler = make(optimizer)
+    out = []
+    for value in metrics:
+        for _ in range(updates_per_eval):
+            out.append(tuple(float(g["lr"]) for g in optimizer.param_groups))
+            optimizer.step()
+        scheduler.step(value)
+    return out
+
+
+@pytest.mark.parametrize("settings", [{}, {"patience": 1, "factor": 0.5, "cooldown": 1}, {"mode": "max", "threshold_mode": "abs", "min_lr": [0.01, 0.05]}])
+def test_warmup_plateau_equals_torch_after_warmup(settings: dict[str, Any]) -> None:
+    warmup, metrics = 12, _metrics(3, 60)
+    ours = _plateau_run(lambda o: hf_lr.get_scheduler("reduce_lr_on_plateau_with_warmup", o, warmup, scheduler_specific_kwargs=settings), metrics)
+    # Evaluations after updates 3, 6, 9 come during warmup and are ignored; the one after update 12 counts. Torch is
+    # fed the counted metrics; its first 3 updates (before its first metric) have no counterpart after our warmup.
+    ignored = (warmup - 1) // 3
+    theirs = _plateau_run(lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, **settings), metrics[ignored:])[3:]
+    assert [row for row in ours[:warmup]] == [pytest.approx((0.1 * k / warmup, 0.2 * k / warmup)) for k in range(warmup)]
+    assert ours[warmup:] == theirs[: len(ours) - warmup]
+    assert len(set(theirs)) > 1  # the metrics did move the learning rate
+
+
+def test_warmup_plateau_state_survives_weights_only_and_pickle() -> None:
+    metrics = _metrics(4, 40)
+    optimizer = make_optimizer((0.1, 0.2))
+    scheduler = hf_lr.WarmupReduceLROnPlateau(optimizer, num_warmup_steps=20, warmup_kind="cosine", patience=1)
+    for value in metrics[:5]:  # 15 updates: still in warmup
+        for _ in range(3):
+            optimizer.step()
+        scheduler.step(value)
+    buffer = io.BytesIO()
+    torch.save({"scheduler": scheduler.state_dict(), "optimizer": optimizer.state_dict()}, buffer)
+    buffer.seek(0)
+    saved = torch.load(buffer, weights_only=True)
+    resumed_optimizer = make_optimizer((0.1, 0.2))
+    resumed = hf_lr.WarmupReduceLROnPlateau(resumed_optimizer, num_warmup_steps=20, warmup_kind="cosine", patience=1)
+    resumed_optimizer.load_state_dict(saved["optimizer"])
+    resumed.load_state_dict(saved["scheduler"])
+    copy = pickle.loads(pickle.dumps(scheduler))
+    assert resumed.updates == copy.updates == 15
+    for value in metrics[5:]:
+        for _ in range(3):
+            for opt in (optimizer, resumed_optimizer, copy.optimizer):
+                opt.step()
+        for s in (scheduler, resumed, copy):
+            s.step(value)
+        assert resumed.get_last_lr() == scheduler.get_last_lr() == copy.get_last_lr()
+    assert scheduler.updates == 15 + 3 * 35 and not scheduler.in_warmup
