@@ -5,17 +5,32 @@ closed-form, picklable function of the optimizer-update count, driven by a ``tor
 subclass that resumes exactly and records its configuration. See README.md.
 
 Example:
-    ```python
     >>> import torch
     >>> import hf_lr
     >>> optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
     >>> scheduler = hf_lr.get_scheduler("linear", optimizer, num_warmup_steps=10, num_training_steps=100)
     >>> isinstance(scheduler, torch.optim.lr_scheduler.LambdaLR)
     True
-    ```
 """
 
+from hf_lr.adaptive import GreedyLR, WarmupReduceLROnPlateau, get_greedy_schedule
+from hf_lr.compose import Cycles, Decay, Floor, Join, Warmup, cycles, join, warmup, with_floor
 from hf_lr.curves import lr_curve
+from hf_lr.equivalents import (
+    ConstantFactor,
+    CosineAnnealing,
+    CosineAnnealingWarmRestarts,
+    Cyclic,
+    DeepSpeedWarmup,
+    ExponentialDecay,
+    LinearFactor,
+    MultiStepDecay,
+    OneCycle,
+    Polynomial,
+    StepDecay,
+    TimmCosine,
+    TriStage,
+)
 from hf_lr.factories import (
     get_constant_schedule,
     get_constant_schedule_with_warmup,
@@ -61,32 +76,54 @@ from hf_lr.schedules import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "ENTRY_POINT_GROUP",
     "Constant",
+    "ConstantFactor",
     "ConstantWithWarmup",
+    "CosineAnnealing",
+    "CosineAnnealingWarmRestarts",
     "CosineWarmupWithMinLR",
     "CosineWithHardRestarts",
     "CosineWithMinLR",
     "CosineWithWarmup",
+    "Cycles",
+    "Cyclic",
+    "Decay",
+    "DeepSpeedWarmup",
+    "ENTRY_POINT_GROUP",
+    "ExponentialDecay",
+    "Floor",
     "FunctionSchedule",
+    "GreedyLR",
     "InverseSqrt",
+    "Join",
     "LambdaSchedule",
+    "LinearFactor",
     "LinearWithWarmup",
+    "MultiStepDecay",
     "Noam",
+    "OneCycle",
+    "Polynomial",
     "PolynomialDecay",
     "Schedule",
     "ScheduleEntry",
     "ScheduleLR",
     "ScheduleMismatchError",
+    "StepDecay",
+    "TimmCosine",
+    "TriStage",
+    "Warmup",
+    "WarmupReduceLROnPlateau",
     "WarmupStableDecay",
     "__version__",
     "build_schedule",
+    "cycles",
     "get_constant_schedule",
     "get_constant_schedule_with_warmup",
     "get_cosine_schedule_with_warmup",
     "get_cosine_with_hard_restarts_schedule_with_warmup",
     "get_cosine_with_min_lr_schedule_with_warmup",
     "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+    "get_greedy_schedule",
     "get_inverse_sqrt_schedule",
     "get_lambda_schedule",
     "get_linear_schedule_with_warmup",
@@ -96,8 +133,11 @@ __all__ = [
     "get_schedule_entry",
     "get_scheduler",
     "get_wsd_schedule",
+    "join",
     "list_schedules",
     "lr_curve",
     "register_schedule",
     "resolve_last_epoch",
+    "warmup",
+    "with_floor",
 ]

@@ -67,6 +67,7 @@ def lr_curve(
     base_lr: float = 1.0,
     num_warmup_steps: int | None = None,
     num_training_steps: int | None = None,
+    scheduler_specific_kwargs: dict[str, Any] | None = None,
     **schedule_kwargs: Any,
 ) -> np.ndarray:
     """The learning rate used at updates ``0 .. num_steps - 1``, computed in one vectorized pass.
@@ -97,8 +98,11 @@ def lr_curve(
             The number of warmup updates, for a name that uses it.
         num_training_steps (`int`, *optional*):
             The total number of updates, for a name that uses it.
+        scheduler_specific_kwargs (`dict`, *optional*):
+            The name's own parameters as a dict, as :func:`hf_lr.get_scheduler` takes them; needed for a parameter
+            whose name is one of ``lr_curve``'s own arguments (``cyclic``'s ``base_lr``).
         schedule_kwargs:
-            The name's own parameters (what :func:`hf_lr.get_scheduler` takes as ``scheduler_specific_kwargs``).
+            The name's own parameters as keywords (merged with `scheduler_specific_kwargs`).
 
     Returns:
         `numpy.ndarray` of `float64`: shape ``(num_steps,)`` for a name, a `Schedule`, or a `ScheduleLR` with one
@@ -112,7 +116,6 @@ def lr_curve(
             `base_lr`, or a schedule that returns a negative or non-finite multiplier.
 
     Example:
-        ```python
         >>> import hf_lr
         >>> hf_lr.lr_curve("linear", 6, base_lr=0.1, num_warmup_steps=2, num_training_steps=4).round(4).tolist()
         [0.0, 0.05, 0.1, 0.05, 0.0, 0.0]
@@ -125,14 +128,22 @@ def lr_curve(
         >>> curve = hf_lr.lr_curve(scheduler, 1000)
         >>> curve.shape, curve[10].tolist()
         ((1000, 2), [0.001, 0.0001])
-
-        ```
     """
     num_steps = check_int("num_steps", num_steps)
     target = name_or_scheduler_or_schedule
+    if scheduler_specific_kwargs is not None:
+        if not isinstance(scheduler_specific_kwargs, dict):
+            raise TypeError(
+                f"lr_curve: `scheduler_specific_kwargs` must be a dict, got {scheduler_specific_kwargs!r} "
+                f"({type(scheduler_specific_kwargs).__name__})"
+            )
+        twice = sorted(set(scheduler_specific_kwargs) & set(schedule_kwargs), key=str)
+        if twice:
+            raise TypeError(f"lr_curve: {', '.join(map(repr, twice))} given both as keywords and in `scheduler_specific_kwargs`")
+        schedule_kwargs = {**scheduler_specific_kwargs, **schedule_kwargs}
     if isinstance(target, (ScheduleLR, Schedule)):
         given = {"num_warmup_steps": num_warmup_steps, "num_training_steps": num_training_steps}
-        extra = [key for key, value in given.items() if value is not None] + sorted(schedule_kwargs)
+        extra = [key for key, value in given.items() if value is not None] + sorted(schedule_kwargs, key=str)
         if extra:
             raise TypeError(
                 f"lr_curve: {', '.join(f'`{key}`' for key in extra)} only apply to a schedule name; "

@@ -59,13 +59,11 @@ def get_constant_schedule(optimizer: Optimizer, last_epoch: int = -1, *, complet
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_constant_schedule
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> get_constant_schedule(optimizer).get_last_lr()
         [0.1]
-        ```
     """
     return ScheduleLR(optimizer, Constant(), last_epoch, completed_steps=completed_steps)
 
@@ -86,13 +84,11 @@ def get_constant_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_constant_schedule_with_warmup
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> get_constant_schedule_with_warmup(optimizer, num_warmup_steps=4, completed_steps=2).get_last_lr()
         [0.05]
-        ```
     """
     return ScheduleLR(optimizer, ConstantWithWarmup(num_warmup_steps), last_epoch, completed_steps=completed_steps)
 
@@ -120,14 +116,12 @@ def get_linear_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_linear_schedule_with_warmup
         >>> optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
         >>> scheduler = get_linear_schedule_with_warmup(optimizer, num_warmup_steps=10, num_training_steps=100)
         >>> scheduler.get_last_lr()
         [0.0]
-        ```
     """
     schedule = LinearWithWarmup(num_warmup_steps, num_training_steps)
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
@@ -159,14 +153,12 @@ def get_cosine_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_cosine_schedule_with_warmup
         >>> optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
         >>> scheduler = get_cosine_schedule_with_warmup(optimizer, 0, 100, completed_steps=50)
         >>> round(scheduler.get_last_lr()[0], 6)
         0.0005
-        ```
     """
     schedule = CosineWithWarmup(num_warmup_steps, num_training_steps, num_cycles)
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
@@ -198,13 +190,11 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_cosine_with_hard_restarts_schedule_with_warmup
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> get_cosine_with_hard_restarts_schedule_with_warmup(optimizer, 0, 10, num_cycles=2, completed_steps=5).get_last_lr()
         [1.0]
-        ```
     """
     schedule = CosineWithHardRestarts(num_warmup_steps, num_training_steps, num_cycles)
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
@@ -242,14 +232,12 @@ def get_polynomial_decay_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_polynomial_decay_schedule_with_warmup
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
         >>> scheduler = get_polynomial_decay_schedule_with_warmup(optimizer, 0, 10, lr_end=1e-5, completed_steps=10)
         >>> scheduler.get_last_lr()
         [1e-05]
-        ```
     """
     schedule = PolynomialDecay(num_warmup_steps, num_training_steps, lr_end=lr_end, power=power)
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
@@ -278,13 +266,11 @@ def get_inverse_sqrt_schedule(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_inverse_sqrt_schedule
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> get_inverse_sqrt_schedule(optimizer, num_warmup_steps=100, completed_steps=400).get_last_lr()
         [0.5]
-        ```
     """
     schedule = InverseSqrt(num_warmup_steps, timescale)
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
@@ -300,14 +286,12 @@ def get_reduce_on_plateau_schedule(optimizer: Optimizer, **kwargs: Any) -> Reduc
             ``ReduceLROnPlateau``'s parameters (``mode``, ``factor``, ``patience``, ...).
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_reduce_on_plateau_schedule
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> scheduler = get_reduce_on_plateau_schedule(optimizer, patience=0, factor=0.5)
         >>> scheduler.step(1.0); scheduler.step(1.0); scheduler.get_last_lr()
         [0.5]
-        ```
     """
     return ReduceLROnPlateau(optimizer, **kwargs)
 
@@ -344,13 +328,11 @@ def get_cosine_with_min_lr_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_cosine_with_min_lr_schedule_with_warmup
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> get_cosine_with_min_lr_schedule_with_warmup(optimizer, 0, 10, min_lr=0.1, completed_steps=10).get_last_lr()
         [0.1]
-        ```
     """
     schedule = CosineWithMinLR(num_warmup_steps, num_training_steps, num_cycles, min_lr=min_lr, min_lr_rate=min_lr_rate)
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
@@ -391,14 +373,12 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_cosine_with_min_lr_schedule_with_warmup_lr_rate
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> scheduler = get_cosine_with_min_lr_schedule_with_warmup_lr_rate(optimizer, 4, 10, min_lr_rate=0.1)
         >>> scheduler.get_last_lr()
         [0.25]
-        ```
     """
     schedule = CosineWarmupWithMinLR(
         num_warmup_steps,
@@ -455,13 +435,11 @@ def get_wsd_schedule(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_wsd_schedule
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> get_wsd_schedule(optimizer, 10, 10, num_training_steps=100, completed_steps=50).get_last_lr()
         [1.0]
-        ```
     """
     schedule = WarmupStableDecay.from_lengths(
         num_warmup_steps,
@@ -509,14 +487,12 @@ def get_noam_schedule(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_noam_schedule
         >>> optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1e-3, betas=(0.9, 0.98))
         >>> scheduler = get_noam_schedule(optimizer, d_model=512, num_warmup_steps=4000, completed_steps=3999)
         >>> f"{scheduler.get_last_lr()[0]:.4e}"
         '6.9877e-04'
-        ```
     """
     schedule = Noam(num_warmup_steps, d_model=d_model, factor=factor, mode=mode)
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
@@ -545,13 +521,11 @@ def get_lambda_schedule(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_lambda_schedule
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> get_lambda_schedule(optimizer, lambda step: 0.5**step, completed_steps=3).get_last_lr()
         [0.125]
-        ```
     """
     if isinstance(lr_lambda, (list, tuple)):
         schedules: Any = [LambdaSchedule(fn) for fn in lr_lambda]

@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import enum
 import inspect
+import numbers
 import warnings
 from collections.abc import Callable, Mapping
 from importlib import metadata
@@ -19,6 +20,23 @@ from typing import Any, overload
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
+from hf_lr.adaptive import GreedyLR, get_greedy_schedule, get_warmup_reduce_on_plateau_schedule
+from hf_lr.compose import Constant1, Decay, Join, Warmup
+from hf_lr.equivalents import (
+    ConstantFactor,
+    CosineAnnealing,
+    CosineAnnealingWarmRestarts,
+    Cyclic,
+    DeepSpeedWarmup,
+    ExponentialDecay,
+    LinearFactor,
+    MultiStepDecay,
+    OneCycle,
+    Polynomial,
+    StepDecay,
+    TimmCosine,
+    TriStage,
+)
 from hf_lr.factories import get_reduce_on_plateau_schedule
 from hf_lr.scheduler import ScheduleLR
 from hf_lr.schedules import (
@@ -52,7 +70,7 @@ ENTRY_POINT_GROUP = "hf_lr.schedules"
 STEP_ARGUMENTS = ("num_warmup_steps", "num_training_steps")
 RESUME_ARGUMENTS = ("last_epoch", "completed_steps")
 # Parameters that a schedule class fills in itself when bound to a group's learning rate.
-BOUND_FIELDS = frozenset({"lr_init", "base_lr"})
+BOUND_FIELDS = frozenset({"lr_init", "group_lr"})
 
 REQUIRED, OPTIONAL, UNUSED = "required", "optional", "unused"
 
@@ -137,7 +155,7 @@ class ScheduleEntry:
                     warnings.warn(
                         f"schedule {self.name!r} has no warmup: num_warmup_steps={value} is ignored",
                         UserWarning,
-                        stacklevel=4,
+                        stacklevel=3,
                     )
             else:
                 kwargs[arg] = value
@@ -244,6 +262,210 @@ _builtin(
     training=UNUSED,
 )
 _builtin("lambda", "your own multiplier function lr_lambda(step)", _lambda, warmup=UNUSED, training=UNUSED)
+class _WithWarmup:
+    """Builds a schedule that has no warmup of its own, preceded by an optional generic :class:`Warmup`.
+
+    The schedule runs on its own clock after warmup. ``length`` names its length parameter, which defaults to what
+    ``num_training_steps`` leaves after warmup.
+    """
+
+    def __init__(self, build: Callable[..., Schedule], length: str | None = None, instead: tuple[str, ...] = ()) -> None:
+        self.build = build
+        self.length = length
+        self.instead = instead  # parameters that give the length another way (one_cycle's epochs)
+
+    def parameters(self) -> dict[str, Any]:
+        parameters, _, _ = _parameters(self.build, skip=0, exclude=BOUND_FIELDS)
+        if self.length is not None:
+            parameters[self.length] = None
+        return {**parameters, "warmup_kind": "linear", "warmup_start_factor": 0.0}
+
+    def __call__(
+        self,
+        num_warmup_steps: int | None = None,
+        num_training_steps: int | None = None,
+        warmup_kind: str = "linear",
+        warmup_start_factor: float = 0.0,
+        **kwargs: Any,
+    ) -> Schedule:
+        warmup_steps = num_warmup_steps or 0
+        if self.length is not None and kwargs.get(self.length) is None and not any(k in kwargs for k in self.instead):
+            if num_training_steps is None:
+                raise ValueError(f"this schedule needs `{self.length}` in scheduler_specific_kwargs or `num_training_steps`")
+            kwargs[self.length] = num_training_steps - warmup_steps
+            if kwargs[self.length] < 1:
+                raise ValueError(
+                    f"`num_training_steps` must exceed `num_warmup_steps`, got num_training_steps={num_training_steps}, "
+                    f"num_warmup_steps={warmup_steps}"
+                )
+        schedule = self.build(**kwargs)
+        if warmup_steps or warmup_kind != "linear" or warmup_start_factor:
+            return Warmup(schedule, warmup_steps, kind=warmup_kind, start_factor=warmup_start_factor)
+        return schedule
+
+
+def _with_warmup(
+    name: str, description: str, build: Callable[..., Schedule], length: str | None = None, instead: tuple[str, ...] = ()
+) -> None:
+    builder = _WithWarmup(build, length, instead)
+    _add(
+        ScheduleEntry(
+            name,
+            description,
+            build_schedule=builder,
+            warmup=OPTIONAL,
+            training=OPTIONAL if length else UNUSED,
+            parameters=builder.parameters(),
+        ),
+        overwrite=False,
+    )
+
+
+def _one_cycle(
+    total_steps: int | None = None,
+    max_lr: float | None = None,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+) -> Schedule:
+    if epochs is not None or steps_per_epoch is not None:
+        if epochs is None or steps_per_epoch is None or total_steps is not None:
+            raise ValueError("one_cycle takes `total_steps` or both `epochs` and `steps_per_epoch`, as torch's OneCycleLR")
+        total_steps = epochs * steps_per_epoch
+    if total_steps is None:
+        raise ValueError("one_cycle needs `total_steps` (or `num_training_steps`, or `epochs` and `steps_per_epoch`)")
+    return OneCycle(total_steps, max_lr, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)
+
+
+def _timm_cosine(
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    t_initial: int | None = None,
+    lr_min: float = 0.0,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 1.0,
+    cycle_limit: int = 1,
+    k_decay: float = 1.0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = False,
+) -> Schedule:
+    if t_initial is None:
+        if num_training_steps is None:
+            raise ValueError("timm_cosine needs `t_initial` or `num_training_steps`")
+        t_initial = num_training_steps - (num_warmup_steps or 0) if warmup_prefix else num_training_steps
+    return TimmCosine(
+        t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay, num_warmup_steps or 0, warmup_lr_init, warmup_prefix
+    )
+
+
+def _tri_stage(
+    num_warmup_steps: int,
+    num_training_steps: int | None = None,
+    hold_steps: int | None = None,
+    decay_steps: int | None = None,
+    phase_ratio: list[float] | None = None,
+    init_lr_scale: float = 0.01,
+    final_lr_scale: float = 0.01,
+) -> Schedule:
+    if phase_ratio is not None:
+        if num_training_steps is None or len(phase_ratio) != 3 or abs(sum(phase_ratio) - 1.0) > 1e-9:
+            raise ValueError(
+                f"`phase_ratio` needs `num_training_steps` and three fractions summing to 1, got phase_ratio={phase_ratio}"
+            )
+        num_warmup_steps, hold_steps, decay_steps = (int(num_training_steps * r) for r in phase_ratio)
+    hold_steps = 0 if hold_steps is None else hold_steps
+    if decay_steps is None:
+        if num_training_steps is None:
+            raise ValueError("tri_stage needs `decay_steps`, `phase_ratio`, or `num_training_steps`")
+        decay_steps = num_training_steps - num_warmup_steps - hold_steps
+        if decay_steps < 0:
+            raise ValueError(
+                f"`num_warmup_steps + hold_steps` must be <= `num_training_steps`, got {num_warmup_steps} + {hold_steps} "
+                f"> {num_training_steps}"
+            )
+    return TriStage(num_warmup_steps, hold_steps, decay_steps, init_lr_scale, final_lr_scale)
+
+
+def _warmup_hold_decay(
+    num_warmup_steps: int,
+    num_training_steps: int,
+    hold_steps: int = 0,
+    decay: str = "cosine",
+    power: float = 1.0,
+    min_lr_ratio: float = 0.0,
+    warmup_kind: str = "linear",
+) -> Schedule:
+    decay_steps = num_training_steps - num_warmup_steps - hold_steps
+    if decay_steps < 1:
+        raise ValueError(
+            "`num_warmup_steps + hold_steps` must be < `num_training_steps`, got "
+            f"num_warmup_steps={num_warmup_steps}, hold_steps={hold_steps}, num_training_steps={num_training_steps}"
+        )
+    tail: Schedule = Decay(decay_steps, decay, end=min_lr_ratio, power=power)
+    if hold_steps:
+        tail = Join((Constant1(), tail), (hold_steps,))
+    return Warmup(tail, num_warmup_steps, kind=warmup_kind)
+
+
+def _deepspeed(
+    num_warmup_steps: int, warmup_min_lr: float = 0.0, warmup_type: str = "log", num_training_steps: int | None = None
+) -> Schedule:
+    return DeepSpeedWarmup(num_warmup_steps, warmup_min_lr, warmup_type, num_training_steps)
+
+
+def _deepspeed_no_decay(num_warmup_steps: int, warmup_min_lr: float = 0.0, warmup_type: str = "log") -> Schedule:
+    return DeepSpeedWarmup(num_warmup_steps, warmup_min_lr, warmup_type)
+
+
+_with_warmup("exponential", "torch ExponentialLR: gamma**step", ExponentialDecay)
+_with_warmup("step", "torch StepLR: gamma**(step // step_size)", StepDecay)
+_with_warmup("multistep", "torch MultiStepLR: gamma**(milestones passed)", MultiStepDecay)
+_with_warmup("cosine_annealing", "torch CosineAnnealingLR: eta_min + (lr-eta_min)(1+cos(pi*step/T_max))/2", CosineAnnealing, "T_max")
+_with_warmup(
+    "cosine_annealing_warm_restarts",
+    "torch CosineAnnealingWarmRestarts: cosine annealing restarted every T_0*T_mult**i updates",
+    CosineAnnealingWarmRestarts,
+)
+_with_warmup(
+    "one_cycle",
+    "torch OneCycleLR: max_lr/div_factor up to max_lr, then far down (cos or linear)",
+    _one_cycle,
+    "total_steps",
+    instead=("epochs", "steps_per_epoch"),
+)
+_with_warmup("cyclic", "torch CyclicLR: triangles between base_lr and max_lr (triangular, triangular2, exp_range)", Cyclic)
+_with_warmup("polynomial_lr", "torch PolynomialLR: (1 - min(step, total_iters)/total_iters)**power", Polynomial)
+_with_warmup("linear_lr", "torch LinearLR: start_factor to end_factor over total_iters", LinearFactor)
+_with_warmup("constant_lr", "torch ConstantLR: factor for total_iters updates, then 1", ConstantFactor)
+_builtin(
+    "timm_cosine",
+    "timm CosineLRScheduler: warmup from warmup_lr_init, cosine cycles (cycle_mul, cycle_decay, cycle_limit, k_decay)",
+    _timm_cosine,
+    warmup=OPTIONAL,
+    training=OPTIONAL,
+)
+_builtin(
+    "tri_stage",
+    "fairseq tri-stage: warmup from init_lr_scale, hold, exponential decay to final_lr_scale",
+    _tri_stage,
+    training=OPTIONAL,
+)
+_builtin(
+    "warmup_hold_decay",
+    "NeMo-style warmup, hold for hold_steps, then decay (cosine/linear/polynomial/...) to min_lr_ratio at T",
+    _warmup_hold_decay,
+)
+_builtin("deepspeed_warmup", "DeepSpeed WarmupLR: log (or linear) warmup from warmup_min_lr, then constant", _deepspeed_no_decay, training=UNUSED)
+_builtin(
+    "deepspeed_warmup_decay",
+    "DeepSpeed WarmupDecayLR: log (or linear) warmup from warmup_min_lr, then linear decay back to it at T",
+    _deepspeed,
+)
+
 _plateau_parameters, _, _ = _parameters(ReduceLROnPlateau.__init__, skip=2)
 _add(
     ScheduleEntry(
@@ -253,6 +475,28 @@ _add(
         warmup=UNUSED,
         training=UNUSED,
         parameters=_plateau_parameters,
+    ),
+    overwrite=False,
+)
+_add(
+    ScheduleEntry(
+        "reduce_lr_on_plateau_with_warmup",
+        "warmup over the first optimizer updates (it hooks optimizer.step), then ReduceLROnPlateau (step(metric))",
+        factory=get_warmup_reduce_on_plateau_schedule,
+        warmup=REQUIRED,
+        training=UNUSED,
+        parameters={**_plateau_parameters, "warmup_kind": "linear", "warmup_start_factor": 0.0},
+    ),
+    overwrite=False,
+)
+_add(
+    ScheduleEntry(
+        "greedy",
+        "GreedyLR: divide by `factor` after `patience` improvements of a metric, multiply after stalls (step(metric))",
+        factory=get_greedy_schedule,
+        warmup=UNUSED,
+        training=UNUSED,
+        parameters=_parameters(GreedyLR.__init__, skip=2)[0],
     ),
     overwrite=False,
 )
@@ -280,18 +524,49 @@ class _FunctionBuilder:
         return FunctionSchedule(self.name, self.fn, kwargs)
 
 
+class _CheckedBuilder:
+    """Calls a user's schedule builder and checks that it returns a :class:`Schedule`."""
+
+    def __init__(self, name: str, build: Callable[..., Schedule]) -> None:
+        self.name = name
+        self.build = build
+
+    def __call__(self, **kwargs: Any) -> Schedule:
+        schedule = self.build(**kwargs)
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"the builder of schedule {self.name!r} must return a hf_lr Schedule, got {schedule!r}")
+        return schedule
+
+
 def _is_factory(fn: Callable[..., Any]) -> bool:
     parameters = list(inspect.signature(fn).parameters.values())
     return bool(parameters) and parameters[0].name == "optimizer"
 
 
-def _make_entry(name: str, fn: Callable[..., Any], description: str | None, source: str) -> ScheduleEntry:
+KINDS = ("auto", "multiplier", "factory", "schedule")
+
+
+def _make_entry(name: str, fn: Callable[..., Any], description: str | None, source: str, kind: str = "auto") -> ScheduleEntry:
     if isinstance(fn, ScheduleEntry):
         return dataclasses.replace(fn, name=name, source=source)
     if not callable(fn):
         raise TypeError(f"register_schedule({name!r}, ...) needs a function, got {fn!r}")
+    if kind not in KINDS:
+        raise ValueError(f"`kind` must be one of {', '.join(map(repr, KINDS))}; got kind={kind!r}")
     doc = description or (inspect.getdoc(fn) or "").split("\n")[0] or "user-registered schedule"
-    factory = _is_factory(fn)
+    if kind == "schedule":
+        parameters, var_keyword, usage = _parameters(fn, skip=0)
+        return ScheduleEntry(
+            name,
+            doc,
+            build_schedule=_CheckedBuilder(name, fn),
+            warmup=usage["num_warmup_steps"],
+            training=usage["num_training_steps"],
+            parameters=parameters,
+            var_keyword=var_keyword,
+            source=source,
+        )
+    factory = kind == "factory" or (kind == "auto" and _is_factory(fn))
     parameters, var_keyword, usage = _parameters(fn, skip=1)
     if factory:
         accepted = frozenset(p for p in inspect.signature(fn).parameters if p in RESUME_ARGUMENTS)
@@ -321,13 +596,13 @@ def _make_entry(name: str, fn: Callable[..., Any], description: str | None, sour
 
 @overload
 def register_schedule(
-    name: str, fn: None = None, *, description: str | None = None, overwrite: bool = False
+    name: str, fn: None = None, *, description: str | None = None, overwrite: bool = False, kind: str = "auto"
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
 
 
 @overload
 def register_schedule(
-    name: str, fn: Callable[..., Any], *, description: str | None = None, overwrite: bool = False
+    name: str, fn: Callable[..., Any], *, description: str | None = None, overwrite: bool = False, kind: str = "auto"
 ) -> Callable[..., Any]: ...
 
 
@@ -337,14 +612,18 @@ def register_schedule(
     *,
     description: str | None = None,
     overwrite: bool = False,
+    kind: str = "auto",
 ) -> Any:
     """Register a schedule name for :func:`get_scheduler`, as a decorator or a call.
 
     ``fn`` is either a multiplier function ``f(step, *, num_warmup_steps, num_training_steps, **params) -> float``
     (it may leave out the arguments it does not use; its parameters arrive through ``scheduler_specific_kwargs``),
     or a full factory ``f(optimizer, ...) -> LRScheduler`` (recognised by its first parameter being named
-    ``optimizer``). A multiplier function gets everything hf_lr schedules have: resumption, a state that records its
-    parameters, per-group learning rates. Use module-level functions so that schedulers stay picklable.
+    ``optimizer``), or, with ``kind="schedule"``, a builder ``f(num_warmup_steps, num_training_steps, **params) ->
+    Schedule`` that returns a closed-form schedule (a composite of :func:`~hf_lr.warmup`, :func:`~hf_lr.join`, ...),
+    which keeps its vectorized form and nested configuration. A multiplier function gets everything hf_lr schedules
+    have: resumption, a state that records its parameters, per-group learning rates. Use module-level functions so
+    that schedulers stay picklable.
 
     Args:
         name (`str`):
@@ -355,9 +634,11 @@ def register_schedule(
             One line for :func:`list_schedules` and the CLI (defaults to the first line of the docstring).
         overwrite (`bool`, *optional*, defaults to `False`):
             Replace an existing name instead of raising ``ValueError``.
+        kind (`str`, *optional*, defaults to `"auto"`):
+            ``"multiplier"``, ``"factory"``, ``"schedule"`` (a builder returning a Schedule), or ``"auto"``: a factory
+            if the first parameter is named ``optimizer``, else a multiplier.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_scheduler, register_schedule
         >>> @register_schedule("halving_example", overwrite=True)
@@ -369,13 +650,17 @@ def register_schedule(
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> scheduler = get_scheduler("halving_example", optimizer, num_warmup_steps=2,
         ...                           scheduler_specific_kwargs={"period": 3})
-        >>> [scheduler.get_last_lr()[0] for _ in range(8) if not scheduler.step()]
-        [0.5, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
-        ```
+        >>> lrs = []
+        >>> for _ in range(8):
+        ...     lrs.append(scheduler.get_last_lr()[0])
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> lrs
+        [0.0, 0.5, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5]
     """
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
-        _add(_make_entry(name, function, description, "user"), overwrite)
+        _add(_make_entry(name, function, description, "user", kind), overwrite)
         return function
 
     if fn is None:
@@ -409,6 +694,23 @@ def _load_entry_points(only: str | None = None) -> None:
         _add(_make_entry(entry_point.name, loaded, None, entry_point.value), overwrite=False)
 
 
+def _plain_value(value: Any) -> Any:
+    """A value as ``torch.load(weights_only=True)`` reads it: callables by qualified name, tuples as lists."""
+    if isinstance(value, (list, tuple)):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain_value(v) for k, v in value.items()}
+    if value is None or type(value) in (int, float, str, bool):
+        return value
+    if callable(value):
+        return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', type(value).__qualname__)}"
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return repr(value)
+
+
 def _name_of(name: Any) -> str:
     if isinstance(name, enum.Enum):  # transformers.SchedulerType and similar string enums
         name = name.value
@@ -421,11 +723,9 @@ def get_schedule_entry(name: str | enum.Enum) -> ScheduleEntry:
     """The :class:`ScheduleEntry` of a name; unknown names raise ``ValueError`` with close matches.
 
     Example:
-        ```python
         >>> from hf_lr import get_schedule_entry
         >>> get_schedule_entry("cosine").signature()
         'num_warmup_steps, num_training_steps, num_cycles=0.5'
-        ```
     """
     key = _name_of(name)
     if key not in _REGISTRY:
@@ -442,11 +742,9 @@ def list_schedules() -> list[str]:
     """All registered names, sorted (built-in, user-registered and entry-point names).
 
     Example:
-        ```python
         >>> from hf_lr import list_schedules
         >>> {"linear", "cosine", "noam"} <= set(list_schedules())
         True
-        ```
     """
     _load_entry_points()
     return sorted(_REGISTRY)
@@ -461,11 +759,9 @@ def build_schedule(
     """The closed-form :class:`Schedule` of a name, without an optimizer (for curves and plots).
 
     Example:
-        ```python
         >>> from hf_lr import build_schedule
         >>> build_schedule("linear", num_warmup_steps=0, num_training_steps=4).values(range(5)).tolist()
         [1.0, 0.75, 0.5, 0.25, 0.0]
-        ```
     """
     entry = get_schedule_entry(name)
     if entry.build_schedule is None:
@@ -505,20 +801,25 @@ def get_scheduler(
             The number of updates already done, instead of `last_epoch`.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import get_scheduler
         >>> optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
         >>> scheduler = get_scheduler("cosine", optimizer, num_warmup_steps=10, num_training_steps=100)
         >>> type(scheduler).__name__, scheduler.get_last_lr()
         ('ScheduleLR', [0.0])
-        ```
     """
     entry = get_schedule_entry(name)
     kwargs = entry._arguments(num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
     if entry.build_schedule is not None:
         schedule = entry.build_schedule(**kwargs)
-        return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+        scheduler = ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+        scheduler.source = {
+            "name": entry.name,
+            "num_warmup_steps": num_warmup_steps,
+            "num_training_steps": num_training_steps,
+            "scheduler_specific_kwargs": {k: _plain_value(v) for k, v in (scheduler_specific_kwargs or {}).items()},
+        }
+        return scheduler
     assert entry.factory is not None
     resume = {"last_epoch": last_epoch, "completed_steps": completed_steps}
     requested = {key: value for key, value in resume.items() if value not in (None, -1)}

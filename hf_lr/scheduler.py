@@ -30,13 +30,11 @@ def resolve_last_epoch(last_epoch: int = -1, completed_steps: int | None = None)
     constructor steps once, so the next update uses ``schedule(k)``.
 
     Example:
-        ```python
         >>> from hf_lr import resolve_last_epoch
         >>> resolve_last_epoch(completed_steps=100)
         99
         >>> resolve_last_epoch(last_epoch=-1)
         -1
-        ```
     """
     last_epoch = check_int("last_epoch", last_epoch, minimum=-1)
     if completed_steps is None:
@@ -82,8 +80,10 @@ class ScheduleLR(LambdaLR):
     learning rates are updated in place (``fill_``) and read as floats, never captured.
 
     Resuming: ``ScheduleLR(optimizer, schedule, completed_steps=k)`` continues exactly as a run that has done ``k``
-    updates (torch's equivalent is ``last_epoch=k - 1``). Both need each group's ``initial_lr``, which the optimizer's
-    ``state_dict`` carries; without it, pass ``base_lrs`` or load the optimizer state first.
+    updates (torch's equivalent is ``last_epoch=k - 1``). Each group's base learning rate is its ``initial_lr``,
+    which the optimizer's ``state_dict`` carries; with ``completed_steps``, a group without one (a fresh optimizer)
+    takes its current lr as the base. torch's ``last_epoch`` route raises an explained ``ValueError`` instead (torch
+    raises a bare ``KeyError``) unless ``base_lrs`` gives the missing values.
 
     :meth:`state_dict` holds only plain values (it loads with ``torch.load(weights_only=True)``) and records every
     group's schedule configuration; :meth:`load_state_dict` raises :class:`ScheduleMismatchError` when the saved
@@ -97,12 +97,12 @@ class ScheduleLR(LambdaLR):
         last_epoch (`int`, *optional*, defaults to -1):
             torch's index of the last update done; -1 starts from scratch.
         completed_steps (`int`, *optional*):
-            The number of updates already done (instead of `last_epoch`).
+            The number of updates already done (instead of `last_epoch`); groups without ``initial_lr`` take their
+            current lr as the base.
         base_lrs (`list[float]`, *optional*):
             Base learning rates for groups that have no ``initial_lr`` when resuming.
 
     Example:
-        ```python
         >>> import torch
         >>> from hf_lr import LinearWithWarmup, ScheduleLR
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
@@ -114,7 +114,6 @@ class ScheduleLR(LambdaLR):
         ...     scheduler.step()
         >>> [round(lr, 4) for lr in lrs]
         [0.0, 0.05, 0.1, 0.0875]
-        ```
     """
 
     def __init__(
@@ -137,29 +136,40 @@ class ScheduleLR(LambdaLR):
             schedules = [_as_schedule(s, i) for i, s in enumerate(schedule)]
         else:
             schedules = [_as_schedule(schedule)] * len(groups)
+        fresh_groups_are_base = completed_steps is not None
         last_epoch = resolve_last_epoch(last_epoch, completed_steps)
         if last_epoch != -1:
-            self._repair_initial_lr(optimizer, last_epoch, base_lrs)
+            self._repair_initial_lr(optimizer, last_epoch, base_lrs, fresh_groups_are_base)
         elif base_lrs is not None:
             raise ValueError("`base_lrs` only repairs missing 'initial_lr' when resuming (completed_steps > 0)")
         self.schedules: list[Schedule] = schedules
         self.lr_lambdas = list(schedules)
+        #: how the schedule was asked for (registry name and arguments, as plain values), if built by name
+        self.source: dict[str, Any] | None = None
         LRScheduler.__init__(self, optimizer, last_epoch)
 
     @staticmethod
-    def _repair_initial_lr(optimizer: Optimizer, last_epoch: int, base_lrs: Sequence[float] | None) -> None:
+    def _repair_initial_lr(
+        optimizer: Optimizer, last_epoch: int, base_lrs: Sequence[float] | None, fresh_groups_are_base: bool
+    ) -> None:
         groups = optimizer.param_groups
         if base_lrs is not None and len(base_lrs) != len(groups):
             raise ValueError(f"`base_lrs` must have one value per parameter group: expected {len(groups)}, got {len(base_lrs)}")
         for index, group in enumerate(groups):
             if "initial_lr" in group:
                 continue
+            if base_lrs is None and fresh_groups_are_base:
+                # Only a scheduler changes a group's lr, and it records 'initial_lr' (which the optimizer's
+                # state_dict carries): a group without it has never been scheduled, its lr is the base.
+                group["initial_lr"] = group["lr"].clone() if isinstance(group["lr"], Tensor) else group["lr"]
+                continue
             if base_lrs is None:
                 raise ValueError(
                     f"param_groups[{index}] has no 'initial_lr', which resuming at update {last_epoch + 1} needs "
                     "(the learning rate the schedule started from). Load the optimizer's state_dict from the "
                     "checkpoint before building the scheduler (it carries 'initial_lr'), or pass "
-                    "`base_lrs=[...]` with each group's base learning rate."
+                    "`base_lrs=[...]` with each group's base learning rate, or use `completed_steps=k` (for k updates "
+                    "done), which takes the lr of a group without 'initial_lr' as its base."
                 )
             group["initial_lr"] = check_base_lr(base_lrs[index], where=f"base_lrs[{index}]")
 
@@ -242,7 +252,7 @@ class ScheduleLR(LambdaLR):
             "_last_lr": [float(lr) for lr in self._last_lr],
             "_get_lr_called_within_step": False,
             "_is_initial": False,
-            "hf_lr": {"format": STATE_FORMAT, "schedules": self.schedule_configs()},
+            "hf_lr": {"format": STATE_FORMAT, "schedules": self.schedule_configs(), "source": self.source},
         }
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:

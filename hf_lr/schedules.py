@@ -65,6 +65,15 @@ def _as_steps(steps: Any) -> np.ndarray:
     return array.astype(np.int64, copy=False)
 
 
+def _plain(value: Any) -> Any:
+    """Nested schedules as their configurations, tuples as lists: what ``torch.load(weights_only=True)`` reads."""
+    if isinstance(value, Schedule):
+        return value.config()
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _set(instance: Any, **values: Any) -> None:
     for key, value in values.items():
         object.__setattr__(instance, key, value)
@@ -85,14 +94,12 @@ class Schedule:
     Subclasses are frozen dataclasses of primitive fields that implement :meth:`__call__` and :meth:`values`.
 
     Example:
-        ```python
         >>> from hf_lr import LinearWithWarmup
         >>> schedule = LinearWithWarmup(num_warmup_steps=2, num_training_steps=10)
         >>> [schedule(step) for step in range(4)]
         [0.0, 0.5, 1.0, 0.875]
         >>> schedule.values([0, 5, 10]).tolist()
         [0.0, 0.625, 0.0]
-        ```
     """
 
     #: whether :meth:`bind` must be called with the group's base learning rate before evaluating.
@@ -118,7 +125,7 @@ class Schedule:
 
     def config(self) -> dict[str, Any]:
         """The schedule's type and parameters as plain values (what the scheduler's ``state_dict`` records)."""
-        return {"type": type(self).__name__, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
+        return {"type": type(self).__name__, **{f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}}
 
     def boundaries(self) -> tuple[int, ...]:
         """Steps at which the schedule changes phase (for plots)."""
@@ -145,11 +152,9 @@ class ConstantWithWarmup(Schedule):
             The number of warmup updates (0 for none).
 
     Example:
-        ```python
         >>> from hf_lr import ConstantWithWarmup
         >>> [ConstantWithWarmup(num_warmup_steps=4)(step) for step in range(6)]
         [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
-        ```
     """
 
     num_warmup_steps: int
@@ -212,11 +217,9 @@ class LinearWithWarmup(_WarmupThenDecay):
             The total number of updates ``T``.
 
     Example:
-        ```python
         >>> from hf_lr import LinearWithWarmup
         >>> LinearWithWarmup(num_warmup_steps=0, num_training_steps=4).values(range(6)).tolist()
         [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
-        ```
     """
 
     def __call__(self, step: int) -> float:
@@ -245,11 +248,9 @@ class CosineWithWarmup(_WarmupThenDecay):
             The number of cosine waves over the decay phase (>= 0).
 
     Example:
-        ```python
         >>> from hf_lr import CosineWithWarmup
-        >>> [round(v, 4) for v in CosineWithWarmup(num_warmup_steps=1, num_training_steps=5).values(range(6))]
+        >>> [round(float(v), 4) for v in CosineWithWarmup(num_warmup_steps=1, num_training_steps=5).values(range(6))]
         [0.0, 1.0, 0.8536, 0.5, 0.1464, 0.0]
-        ```
     """
 
     num_cycles: float = 0.5
@@ -286,12 +287,10 @@ class CosineWithHardRestarts(_WarmupThenDecay):
             The number of cosine cycles (> 0; fractional values end mid-cycle).
 
     Example:
-        ```python
         >>> from hf_lr import CosineWithHardRestarts
         >>> s = CosineWithHardRestarts(num_warmup_steps=0, num_training_steps=4, num_cycles=2)
-        >>> [round(v, 4) for v in s.values(range(5))]
+        >>> [round(float(v), 4) for v in s.values(range(5))]
         [1.0, 0.5, 1.0, 0.5, 0.0]
-        ```
     """
 
     num_cycles: float = 1
@@ -340,12 +339,10 @@ class PolynomialDecay(_WarmupThenDecay):
             The base learning rate the schedule is bound to; set by :meth:`bind`, leave it unset.
 
     Example:
-        ```python
         >>> from hf_lr import PolynomialDecay
         >>> s = PolynomialDecay(num_warmup_steps=0, num_training_steps=4, lr_end=0.1, power=2.0).bind(1.0)
-        >>> [round(v, 4) for v in s.values(range(6))]
+        >>> [round(float(v), 4) for v in s.values(range(6))]
         [1.0, 0.6062, 0.325, 0.1562, 0.1, 0.1]
-        ```
     """
 
     lr_end: float = 1e-7
@@ -413,11 +410,9 @@ class InverseSqrt(Schedule):
             The time scale of the decay (> 0).
 
     Example:
-        ```python
         >>> from hf_lr import InverseSqrt
-        >>> [round(v, 4) for v in InverseSqrt(num_warmup_steps=4).values([0, 2, 4, 12, 60])]
+        >>> [round(float(v), 4) for v in InverseSqrt(num_warmup_steps=4).values([0, 2, 4, 16, 64])]
         [0.0, 0.5, 1.0, 0.5, 0.25]
-        ```
     """
 
     num_warmup_steps: int
@@ -517,12 +512,10 @@ class CosineWithMinLR(_CosineToMinLR):
             The floor as a ratio of the learning rate, in [0, 1].
 
     Example:
-        ```python
         >>> from hf_lr import CosineWithMinLR
         >>> s = CosineWithMinLR(num_warmup_steps=0, num_training_steps=2, min_lr_rate=0.1)
-        >>> [round(v, 4) for v in s.values(range(3))]
+        >>> [round(float(v), 4) for v in s.values(range(3))]
         [1.0, 0.55, 0.1]
-        ```
     """
 
     def __call__(self, step: int) -> float:
@@ -561,12 +554,10 @@ class CosineWarmupWithMinLR(_CosineToMinLR):
             The multiplier at the first warmup update, in [0, 1].
 
     Example:
-        ```python
         >>> from hf_lr import CosineWarmupWithMinLR
         >>> s = CosineWarmupWithMinLR(num_warmup_steps=2, num_training_steps=4, min_lr_rate=0.0)
-        >>> [round(v, 4) for v in s.values(range(4))]
+        >>> [round(float(v), 4) for v in s.values(range(4))]
         [0.5, 1.0, 0.5, 0.0]
-        ```
     """
 
     warmup_lr_rate: float | None = None
@@ -642,12 +633,10 @@ class WarmupStableDecay(Schedule):
             The number of cosine waves of a cosine decay.
 
     Example:
-        ```python
         >>> from hf_lr import WarmupStableDecay
         >>> s = WarmupStableDecay(num_warmup_steps=2, num_stable_steps=2, num_decay_steps=2, decay_type="linear")
         >>> s.values(range(8)).tolist()
         [0.0, 0.5, 1.0, 1.0, 1.0, 0.5, 0.0, 0.0]
-        ```
     """
 
     num_warmup_steps: int
@@ -770,25 +759,23 @@ class Noam(Schedule):
             A constant multiplier (> 0).
         mode (`str`, *optional*, defaults to `"absolute"`):
             ``"absolute"``, ``"peak"`` or ``"scale"``, see above.
-        base_lr (`float`, *optional*):
+        group_lr (`float`, *optional*):
             The group learning rate the ``"absolute"`` mode is bound to; set by :meth:`bind`, leave it unset.
 
     Example:
-        ```python
         >>> from hf_lr import Noam
         >>> noam = Noam(num_warmup_steps=4000, d_model=512, mode="scale")
         >>> f"{noam(3999):.3e}"  # the peak, at the 4000th update
         '6.988e-04'
         >>> Noam(num_warmup_steps=4, mode="peak").values(range(6)).tolist()
         [0.25, 0.5, 0.75, 1.0, 0.8944271909999159, 0.816496580927726]
-        ```
     """
 
     num_warmup_steps: int
     d_model: int | None = None
     factor: float = 1.0
     mode: str = "absolute"
-    base_lr: float | None = None
+    group_lr: float | None = None
 
     def __post_init__(self) -> None:
         _set(
@@ -797,7 +784,7 @@ class Noam(Schedule):
             d_model=check_optional_int("d_model", self.d_model, minimum=1),
             factor=check_float("factor", self.factor, minimum=0.0, exclusive_minimum=True),
             mode=check_choice("mode", self.mode, NOAM_MODES),
-            base_lr=check_optional_float("base_lr", self.base_lr, minimum=0.0, exclusive_minimum=True),
+            group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0, exclusive_minimum=True),
         )
         if self.mode != "peak" and self.d_model is None:
             raise ValueError(f"Noam's mode={self.mode!r} needs `d_model` (the model width), got d_model=None")
@@ -811,15 +798,15 @@ class Noam(Schedule):
             return self
         if not base_lr > 0.0:
             raise ValueError(f"Noam's mode='absolute' needs a learning rate > 0 in every group, got lr={base_lr}")
-        return dataclasses.replace(self, base_lr=base_lr)
+        return dataclasses.replace(self, group_lr=base_lr)
 
     def _scale(self) -> float:
         assert self.d_model is not None
         scale = self.factor * self.d_model**-0.5
         if self.mode == "absolute":
-            if self.base_lr is None:
+            if self.group_lr is None:
                 raise ValueError("Noam in mode='absolute' must be bound to the group's lr: call `.bind(lr)` first")
-            scale = scale / self.base_lr
+            scale = scale / self.group_lr
         return scale
 
     def __call__(self, step: int) -> float:
@@ -859,11 +846,9 @@ class LambdaSchedule(Schedule):
             The multiplier function.
 
     Example:
-        ```python
         >>> from hf_lr import LambdaSchedule
         >>> LambdaSchedule(lambda step: 0.5**step).values(range(4)).tolist()
         [1.0, 0.5, 0.25, 0.125]
-        ```
     """
 
     fn: Callable[[int], float]
@@ -901,13 +886,11 @@ class FunctionSchedule(Schedule):
             Keyword arguments passed on every call.
 
     Example:
-        ```python
         >>> from hf_lr import FunctionSchedule
         >>> def halving(step, *, period):
         ...     return 0.5 ** (step // period)
         >>> FunctionSchedule("halving", halving, {"period": 2}).values(range(5)).tolist()
         [1.0, 1.0, 0.5, 0.5, 0.25]
-        ```
     """
 
     name: str

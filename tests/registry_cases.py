@@ -1,64 +1,332 @@
-"""One parameter set per registered closed-form schedule name, shared by every suite that loops over the registry.
+"""One table of test parameters per registered schedule name, shared by every registry-parametrized suite.
 
-``REGISTRY_CASES[name]`` is a :class:`RegistryCase`: the ``num_warmup_steps`` and ``num_training_steps`` to pass to
-``hf_lr.get_scheduler`` / ``hf_lr.build_schedule`` (``None`` where the name does not use them) and the name's own
-parameters (``scheduler_specific_kwargs``). The values are chosen to reach every phase of each schedule within
-:func:`horizon` steps (warmup, decay, and past the end), and to exercise the group-dependent paths (an absolute
-``lr_end``/``min_lr``, Noam's absolute mode). A registered closed-form name without a case here fails
-``test_every_closed_form_name_has_a_case``, so no name escapes the suites.
+A new name gets tested everywhere by adding one entry here; ``test_registry.py`` fails while a registered name has no
+entry. Each case knows:
 
-Group learning rates used with these cases must stay above ``MIN_GROUP_LR`` (``polynomial``'s ``lr_end`` and
-``cosine_with_min_lr``'s ``min_lr`` are absolute and must be below every group's learning rate).
+- ``examples``: concrete ``(num_warmup_steps, num_training_steps, kwargs)`` for resume, state and pickle tests;
+- ``strategy``: a hypothesis strategy of such triples for the property tests;
+- ``shape(w, t, kwargs)``: the promise the schedule makes, ``(peak, end)`` meaning non-decreasing on steps
+  ``[0, peak]`` and non-increasing on ``[peak, end]``, or ``None`` when it promises no monotonicity there;
+- ``jumps_only_to_one``: its documented discontinuities are restarts, which jump up to the peak;
+- ``continuous``: ``False`` for schedules that are steps by definition (``step``, ``multistep``, ...).
+
+``STEP_LIKE`` names the parameters that are numbers of updates (scaled together with the step counts in the
+continuity test).
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import dataclasses
+from collections.abc import Callable
+from typing import Any
 
-import hf_lr
+from hypothesis import strategies as st
 
-__all__ = ["GROUP_LRS", "MIN_GROUP_LR", "REGISTRY_CASES", "RegistryCase", "closed_form_names", "halving", "horizon"]
-
-
-def halving(step: int) -> float:
-    """The ``lambda`` case's multiplier: a module-level function, so schedulers that use it stay picklable."""
-    return 0.5 ** (step // 7)
+Triple = tuple[int | None, int | None, dict[str, Any]]
 
 
-class RegistryCase(NamedTuple):
-    num_warmup_steps: int | None
-    num_training_steps: int | None
-    kwargs: dict[str, Any]
+def halving_every_ten(step: int) -> float:
+    """A module-level (hence picklable) multiplier for the ``lambda`` entry."""
+    return 0.5 ** (step // 10)
 
 
-MIN_GROUP_LR = 1e-4
-# Three groups: two share a learning rate (so they share one bound schedule), one differs.
-GROUP_LRS = (1e-3, 3e-4, 1e-3)
+@dataclasses.dataclass(frozen=True)
+class Case:
+    examples: tuple[Triple, ...]
+    strategy: Any
+    shape: Callable[[int, int, dict[str, Any]], tuple[int, int] | None] = lambda w, t, kw: None
+    jumps_only_to_one: bool = False
+    closed_form: bool = True
+    continuous: bool = True
 
-REGISTRY_CASES: dict[str, RegistryCase] = {
-    "constant": RegistryCase(None, None, {}),
-    "constant_with_warmup": RegistryCase(5, None, {}),
-    "linear": RegistryCase(5, 40, {}),
-    "cosine": RegistryCase(5, 40, {"num_cycles": 0.5}),
-    "cosine_with_restarts": RegistryCase(5, 40, {"num_cycles": 2.5}),
-    "polynomial": RegistryCase(5, 40, {"lr_end": 1e-5, "power": 2.0}),
-    "inverse_sqrt": RegistryCase(5, None, {"timescale": 7}),
-    "cosine_with_min_lr": RegistryCase(5, 40, {"min_lr": 1e-5}),
-    "cosine_warmup_with_min_lr": RegistryCase(5, 40, {"min_lr_rate": 0.1, "warmup_lr_rate": 0.05}),
-    "warmup_stable_decay": RegistryCase(
-        5, 40, {"num_decay_steps": 10, "decay_type": "1-sqrt", "warmup_type": "cosine", "min_lr_ratio": 0.1}
+
+def _lengths(min_warmup: int = 0, max_warmup: int = 400, min_decay: int = 1, max_decay: int = 800) -> Any:
+    return st.tuples(st.integers(min_warmup, max_warmup), st.integers(min_decay, max_decay)).map(
+        lambda wd: (wd[0], wd[0] + wd[1])
+    )
+
+
+def _with(kwargs: Any, lengths: Any = None) -> Any:
+    lengths = lengths if lengths is not None else _lengths()
+    return st.tuples(lengths, kwargs).map(lambda pair: (pair[0][0], pair[0][1], pair[1]))
+
+
+def _warmup_then_decay(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int]:
+    return (w, t)
+
+
+def _cosine_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int] | None:
+    return (w, t) if kw.get("num_cycles", 0.5) <= 0.5 else None
+
+
+def _warmup_lr_rate_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int] | None:
+    return (max(w - 1, 0), t - 1) if kw.get("num_cycles", 0.5) <= 0.5 else None
+
+
+def _wsd_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int] | None:
+    if kw.get("num_cycles", 0.5) > 0.5:
+        return None
+    return (w, t) if t > w else (max(w - 1, 0), t)  # no stable or decay phase: straight to the floor at step w
+
+
+STEP_LIKE = frozenset(
+    {
+        "num_decay_steps", "num_stable_steps", "timescale", "T_max", "T_0", "total_steps", "step_size_up",
+        "step_size_down", "total_iters", "t_initial", "hold_steps", "decay_steps", "step_size",
+    }
+)  # fmt: skip
+
+BIG = 10_000
+cycles = st.floats(0.05, 3.0, allow_nan=False)
+warmups = st.one_of(st.none(), st.integers(0, 60))
+gammas = st.floats(0.5, 1.0)
+
+
+def _optional_warmup(kwargs: Any, training: Any = st.none()) -> Any:
+    """(w, t, kwargs) for names whose warmup is optional: None, 0 or some updates."""
+    return st.tuples(warmups, training, kwargs).map(lambda p: (p[0], p[1], p[2]))
+
+
+def _after_warmup(w: int | None, t: int | None, kw: dict[str, Any]) -> tuple[int, int]:
+    return (w or 0, BIG)
+rates = st.floats(0.0, 1.0, allow_nan=False)
+
+CASES: dict[str, Case] = {
+    "constant": Case(((None, None, {}),), st.just((None, None, {})), lambda w, t, kw: (0, 10_000)),
+    "constant_with_warmup": Case(
+        ((0, None, {}), (5, None, {})),
+        st.integers(0, 400).map(lambda w: (w, None, {})),
+        lambda w, t, kw: (w, 10_000),
     ),
-    "noam": RegistryCase(5, None, {"d_model": 64, "mode": "absolute"}),
-    "lambda": RegistryCase(None, None, {"lr_lambda": halving}),
+    "linear": Case(((0, 20, {}), (5, 20, {}), (20, 20, {})), _with(st.just({})), _warmup_then_decay),
+    "cosine": Case(
+        ((0, 20, {}), (5, 20, {"num_cycles": 1.5}), (3, 3, {})),
+        _with(st.fixed_dictionaries({"num_cycles": cycles})),
+        _cosine_shape,
+    ),
+    "cosine_with_restarts": Case(
+        ((0, 20, {}), (4, 24, {"num_cycles": 3}), (2, 12, {"num_cycles": 1.5})),
+        _with(st.fixed_dictionaries({"num_cycles": cycles})),
+        lambda w, t, kw: (w, t) if kw.get("num_cycles", 1) <= 1 else None,
+        jumps_only_to_one=True,
+    ),
+    "polynomial": Case(
+        ((0, 20, {}), (5, 20, {"lr_end": 1e-3, "power": 2.0}), (20, 20, {})),
+        _with(st.fixed_dictionaries({"lr_end": st.floats(0.0, 0.09), "power": st.floats(0.1, 4.0)})),
+        _warmup_then_decay,
+    ),
+    "inverse_sqrt": Case(
+        ((0, None, {}), (5, None, {"timescale": 3}), (5, None, {})),
+        st.tuples(st.integers(0, 400), st.one_of(st.none(), st.integers(1, 1000))).map(
+            lambda p: (p[0], None, {} if p[1] is None else {"timescale": p[1]})
+        ),
+        lambda w, t, kw: (w, 10_000),
+    ),
+    "cosine_with_min_lr": Case(
+        ((0, 20, {"min_lr_rate": 0.1}), (5, 20, {"min_lr": 1e-3}), (4, 4, {"min_lr_rate": 0.0})),
+        _with(
+            st.one_of(
+                st.fixed_dictionaries({"min_lr_rate": rates, "num_cycles": cycles}),
+                st.fixed_dictionaries({"min_lr": st.floats(0.0, 0.1)}),
+            )
+        ),
+        _cosine_shape,
+    ),
+    "cosine_warmup_with_min_lr": Case(
+        ((0, 20, {"min_lr_rate": 0.1}), (5, 20, {"min_lr": 1e-3, "warmup_lr_rate": 0.2}), (4, 4, {"min_lr_rate": 0.5})),
+        _with(
+            st.fixed_dictionaries(
+                {"min_lr_rate": rates, "num_cycles": cycles},
+                optional={"warmup_lr_rate": rates},
+            )
+        ),
+        _warmup_lr_rate_shape,
+    ),
+    "warmup_stable_decay": Case(
+        (
+            (4, 20, {"num_decay_steps": 6}),
+            (0, 10, {"num_decay_steps": 10, "decay_type": "1-sqrt", "min_lr_ratio": 0.1}),
+            (3, None, {"num_decay_steps": 3, "num_stable_steps": 2, "warmup_type": "cosine"}),
+        ),
+        st.tuples(
+            st.integers(0, 300),
+            st.integers(0, 300),
+            st.integers(0, 300),
+            st.sampled_from(["linear", "cosine", "1-sqrt"]),
+            st.sampled_from(["linear", "cosine", "1-sqrt"]),
+            rates,
+        ).map(
+            lambda p: (
+                p[0],
+                p[0] + p[1] + p[2] if p[0] + p[1] + p[2] > 0 else 1,
+                {"num_decay_steps": p[2], "warmup_type": p[3], "decay_type": p[4], "min_lr_ratio": p[5]},
+            )
+        ),
+        _wsd_shape,
+    ),
+    "noam": Case(
+        ((4, None, {"d_model": 16}), (10, None, {"d_model": 512, "factor": 2.0}), (3, None, {"mode": "peak"})),
+        st.tuples(st.integers(1, 400), st.integers(1, 4096), st.sampled_from(["absolute", "peak", "scale"])).map(
+            lambda p: (p[0], None, {"d_model": p[1], "mode": p[2]})
+        ),
+        lambda w, t, kw: (w - 1, 10_000),
+    ),
+    "lambda": Case(
+        ((None, None, {"lr_lambda": halving_every_ten}),),
+        st.just((None, None, {"lr_lambda": halving_every_ten})),
+        lambda w, t, kw: (0, 10_000),
+    ),
+    "greedy": Case(((None, None, {"patience": 1, "min_lr": 1e-4}),), st.just((None, None, {})), closed_form=False),
+    "exponential": Case(
+        ((None, None, {"gamma": 0.9}), (5, None, {"gamma": 0.95, "warmup_kind": "cosine"})),
+        _optional_warmup(st.fixed_dictionaries({"gamma": gammas})),
+        _after_warmup,
+    ),
+    "step": Case(
+        ((None, None, {"step_size": 4, "gamma": 0.5}), (3, None, {"step_size": 5})),
+        _optional_warmup(st.fixed_dictionaries({"step_size": st.integers(1, 50), "gamma": st.floats(0.05, 1.0)})),
+        _after_warmup,
+        continuous=False,
+    ),
+    "multistep": Case(
+        ((None, None, {"milestones": [3, 7, 7], "gamma": 0.5}), (2, None, {"milestones": [4, 10]})),
+        _optional_warmup(
+            st.fixed_dictionaries(
+                {"milestones": st.lists(st.integers(0, 300), max_size=5), "gamma": st.floats(0.05, 1.0)}
+            )
+        ),
+        _after_warmup,
+        continuous=False,
+    ),
+    "cosine_annealing": Case(
+        ((None, None, {"T_max": 10}), (4, None, {"T_max": 8, "eta_min": 1e-3}), (2, 20, {})),
+        _optional_warmup(st.fixed_dictionaries({"T_max": st.integers(1, 300), "eta_min": st.floats(0.0, 0.09)})),
+        lambda w, t, kw: (w or 0, (w or 0) + kw["T_max"]) if "T_max" in kw else None,
+    ),
+    "cosine_annealing_warm_restarts": Case(
+        ((None, None, {"T_0": 5}), (3, None, {"T_0": 3, "T_mult": 2, "eta_min": 1e-3})),
+        _optional_warmup(
+            st.fixed_dictionaries(
+                {"T_0": st.integers(1, 100), "T_mult": st.integers(1, 3), "eta_min": st.floats(0.0, 0.09)}
+            )
+        ),
+        jumps_only_to_one=True,
+    ),
+    "one_cycle": Case(
+        ((None, 20, {"max_lr": 0.05}), (3, None, {"total_steps": 20, "three_phase": True, "anneal_strategy": "linear"})),
+        st.tuples(
+            warmups, st.integers(1, 40), st.sampled_from([0.2, 0.3, 0.5]), st.sampled_from(["cos", "linear"])
+        ).map(
+            lambda p: (
+                p[0],
+                None,
+                {"total_steps": 10 * p[1], "pct_start": p[2], "anneal_strategy": p[3], "max_lr": 0.05},
+            )
+        ),
+        lambda w, t, kw: ((w or 0) + int(round(kw["pct_start"] * kw["total_steps"])) - 1, (w or 0) + kw["total_steps"] - 1),
+    ),
+    "cyclic": Case(
+        ((None, None, {"base_lr": 0.01, "max_lr": 0.05, "step_size_up": 4}),
+         (2, None, {"base_lr": 0.001, "max_lr": 0.04, "step_size_up": 3, "step_size_down": 5, "mode": "exp_range", "gamma": 0.99})),
+        _optional_warmup(
+            st.fixed_dictionaries(
+                {
+                    "base_lr": st.floats(0.0, 0.05),
+                    "max_lr": st.floats(0.05, 0.1),
+                    "step_size_up": st.integers(1, 60),
+                    "mode": st.sampled_from(["triangular", "triangular2", "exp_range"]),
+                    "gamma": gammas,
+                }
+            )
+        ),
+    ),
+    "polynomial_lr": Case(
+        ((None, None, {"total_iters": 10, "power": 2.0}), (3, None, {})),
+        _optional_warmup(st.fixed_dictionaries({"total_iters": st.integers(1, 300), "power": st.floats(0.1, 4.0)})),
+        _after_warmup,
+    ),
+    "linear_lr": Case(
+        ((None, None, {"start_factor": 0.25, "total_iters": 8}), (2, None, {"start_factor": 1.0, "end_factor": 0.1})),
+        _optional_warmup(
+            st.fixed_dictionaries(
+                {"start_factor": st.floats(0.01, 1.0), "end_factor": st.floats(0.0, 1.0), "total_iters": st.integers(1, 200)}
+            )
+        ),
+        lambda w, t, kw: (w or 0, BIG) if kw.get("start_factor", 1 / 3) >= kw.get("end_factor", 1.0) else None,
+    ),
+    "constant_lr": Case(
+        ((None, None, {"factor": 0.5, "total_iters": 4}), (2, None, {})),
+        _optional_warmup(st.fixed_dictionaries({"factor": st.floats(0.0, 1.0), "total_iters": st.integers(0, 100)})),
+        continuous=False,
+    ),
+    "timm_cosine": Case(
+        ((None, 20, {}), (4, 20, {"cycle_limit": 3, "cycle_decay": 0.5, "lr_min": 1e-3, "warmup_lr_init": 1e-3}),
+         (3, None, {"t_initial": 6, "cycle_mul": 1.5, "cycle_limit": 3, "k_decay": 2.0, "warmup_prefix": True})),
+        st.tuples(
+            warmups,
+            st.integers(1, 200),
+            st.fixed_dictionaries(
+                {
+                    "lr_min": st.floats(0.0, 0.05),
+                    "cycle_mul": st.floats(1.0, 2.0),
+                    "cycle_decay": st.floats(0.3, 1.0),
+                    "cycle_limit": st.integers(1, 4),
+                    "k_decay": st.floats(0.5, 2.0),
+                    "warmup_lr_init": st.floats(0.0, 0.05),
+                    "warmup_prefix": st.booleans(),
+                }
+            ),
+        ).map(lambda p: (p[0], None, {"t_initial": p[1], **p[2]})),
+        continuous=False,
+    ),
+    "tri_stage": Case(
+        ((2, None, {"hold_steps": 3, "decay_steps": 5}), (0, 20, {"phase_ratio": [0.1, 0.4, 0.5], "init_lr_scale": 0.0}),
+         (4, 20, {"hold_steps": 2, "final_lr_scale": 0.05})),
+        st.tuples(st.integers(0, 100), st.integers(0, 100), st.integers(0, 200), st.floats(0.0, 1.0), st.floats(0.001, 1.0)).map(
+            lambda p: (p[0], None, {"hold_steps": p[1], "decay_steps": p[2], "init_lr_scale": p[3], "final_lr_scale": p[4]})
+        ),
+        lambda w, t, kw: (w, BIG) if kw["hold_steps"] or kw["decay_steps"] else (max(w - 1, 0), BIG),
+    ),
+    "warmup_hold_decay": Case(
+        ((2, 20, {"hold_steps": 5}), (0, 10, {"decay": "linear", "min_lr_ratio": 0.1}), (3, 15, {"decay": "polynomial", "power": 2.0, "warmup_kind": "cosine"})),
+        st.tuples(
+            st.integers(0, 100), st.integers(0, 100), st.integers(1, 300),
+            st.sampled_from(["linear", "cosine", "polynomial", "1-sqrt"]), rates,
+        ).map(
+            lambda p: (p[0], p[0] + p[1] + p[2], {"hold_steps": p[1], "decay": p[3], "min_lr_ratio": p[4]})
+        ),  # fmt: skip
+        _warmup_then_decay,
+    ),
+    "deepspeed_warmup": Case(
+        ((5, None, {}), (4, None, {"warmup_type": "linear", "warmup_min_lr": 1e-3})),
+        st.tuples(st.integers(1, 300), st.sampled_from(["log", "linear"]), st.floats(0.0, 0.09)).map(
+            lambda p: (p[0], None, {"warmup_type": p[1], "warmup_min_lr": p[2]})
+        ),
+        lambda w, t, kw: (max(w, 2), BIG),
+    ),
+    "deepspeed_warmup_decay": Case(
+        ((5, 20, {}), (4, 12, {"warmup_type": "linear", "warmup_min_lr": 1e-3})),
+        st.tuples(st.integers(2, 200), st.integers(0, 300), st.sampled_from(["log", "linear"]), st.floats(0.0, 0.09)).map(
+            lambda p: (p[0], p[0] + p[1], {"warmup_type": p[2], "warmup_min_lr": p[3]})
+        ),
+        lambda w, t, kw: (max(w, 2), t) if t > max(w, 2) else (max(w, 2) - 1, t),
+    ),
+    "reduce_lr_on_plateau_with_warmup": Case(((4, None, {"patience": 1}),), st.just((4, None, {})), closed_form=False),
+    "reduce_lr_on_plateau": Case(((None, None, {"patience": 1}),), st.just((None, None, {})), closed_form=False),
 }
 
 
-def closed_form_names() -> list[str]:
-    """Every registered name that is a closed-form function of the step (``reduce_lr_on_plateau`` is not)."""
-    return [name for name in hf_lr.list_schedules() if hf_lr.get_schedule_entry(name).closed_form]
+def examples(closed_form_only: bool = True) -> list[Any]:
+    """``pytest.param``-ready ``(name, w, t, kwargs)`` tuples for every example of every case."""
+    return [
+        (name, w, t, kw)
+        for name, case in CASES.items()
+        if case.closed_form or not closed_form_only
+        for (w, t, kw) in case.examples
+    ]
 
 
-def horizon(name: str) -> int:
-    """A number of updates that covers every phase of ``name``'s case and 25 steps past its end."""
-    case = REGISTRY_CASES[name]
-    return max(case.num_training_steps or 0, case.num_warmup_steps or 0) + 25
+def example_id(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in value.items()) or "-"
+    return str(value)

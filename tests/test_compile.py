@@ -21,10 +21,27 @@ import torch
 from torch._dynamo.testing import CompileCounterWithBackend
 
 import hf_lr
-from tests.registry_cases import GROUP_LRS, REGISTRY_CASES, closed_form_names
-
-NAMES = closed_form_names()
+from registry_helpers import EXAMPLES, GROUP_LRS, example_id, make_scheduler
 STEPS_PER_SCHEDULE = 60
+
+
+def _varies(example: tuple) -> bool:
+    name, w, t, kwargs = example
+    curve = hf_lr.lr_curve(name, STEPS_PER_SCHEDULE + 1, num_warmup_steps=w, num_training_steps=t,
+                           scheduler_specific_kwargs=kwargs)  # fmt: skip
+    return len(set(curve.tolist())) > 1
+
+
+def _one_example_per_name() -> list[tuple]:
+    """Per closed-form name, its first example whose lr changes within the steps driven (else its first)."""
+    chosen: dict[str, tuple] = {}
+    for example in EXAMPLES:
+        if example[0] not in chosen or (not _varies(chosen[example[0]]) and _varies(example)):
+            chosen[example[0]] = example
+    return list(chosen.values())
+
+
+ONE_PER_NAME = _one_example_per_name()
 
 
 def make_model() -> torch.nn.Module:
@@ -43,13 +60,6 @@ def set_fixed_grads(model: torch.nn.Module) -> None:
     generator = torch.Generator().manual_seed(1)
     for parameter in model.parameters():
         parameter.grad = torch.randn(parameter.shape, generator=generator)
-
-
-def make_scheduler(name: str, optimizer: torch.optim.Optimizer) -> hf_lr.ScheduleLR:
-    case = REGISTRY_CASES[name]
-    scheduler = hf_lr.get_scheduler(name, optimizer, case.num_warmup_steps, case.num_training_steps, case.kwargs)
-    assert isinstance(scheduler, hf_lr.ScheduleLR)
-    return scheduler
 
 
 @dataclass
@@ -73,8 +83,8 @@ def compiled() -> Iterator[CompiledRun]:
     eager_optimizer = torch.optim.AdamW(param_groups(eager_model, tensor_lr=True), lr=torch.tensor(1e-3))
     # A scheduler wraps optimizer.step (torch's step-order check) the first time it sees the optimizer; build one
     # before compiling so that the compiled function traces the final optimizer.step.
-    make_scheduler("constant", optimizer)
-    make_scheduler("constant", eager_optimizer)
+    make_scheduler("constant", optimizer, None, None, {})
+    make_scheduler("constant", eager_optimizer, None, None, {})
     counter = CompileCounterWithBackend("inductor")
 
     @torch.compile(backend=counter)
@@ -98,11 +108,13 @@ def sync_eager_twin(run: CompiledRun) -> None:
                 run.eager_optimizer.state[eager_param][key].copy_(value)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_no_recompilation_with_tensor_lrs(compiled: CompiledRun, name: str) -> None:
+@pytest.mark.parametrize(("name", "w", "t", "kwargs"), ONE_PER_NAME, ids=example_id)
+def test_no_recompilation_with_tensor_lrs(
+    compiled: CompiledRun, name: str, w: int | None, t: int | None, kwargs: dict
+) -> None:
     sync_eager_twin(compiled)
-    scheduler = make_scheduler(name, compiled.optimizer)
-    eager_scheduler = make_scheduler(name, compiled.eager_optimizer)
+    scheduler = make_scheduler(name, compiled.optimizer, w, t, kwargs)
+    eager_scheduler = make_scheduler(name, compiled.eager_optimizer, w, t, kwargs)
     frames_before = compiled.counter.frame_count
     graphs_before = torch._dynamo.utils.counters["stats"]["unique_graphs"]
     lrs_seen = set()
@@ -118,8 +130,10 @@ def test_no_recompilation_with_tensor_lrs(compiled: CompiledRun, name: str) -> N
             ]
     assert compiled.counter.frame_count == frames_before, f"{name}: recompiled"
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == graphs_before, f"{name}: new graph"
-    if name not in ("constant",):
-        assert len(lrs_seen) > 1, f"{name}: the learning rate never changed, the test would prove nothing"
+    if _varies((name, w, t, kwargs)):
+        assert len(lrs_seen) > 1, f"{name}: the learning rate never changed"
+    else:
+        assert name == "constant", f"{name}: no example whose lr changes; the test would prove nothing"
     # The compiled step read the scheduled lr every step: its parameters track an eager optimizer's. (An lr frozen
     # at any one value would move them by ~|lr difference| per step, 1e-5 to 1e-3 here; float32 rounding differences
     # between inductor and eager over 60 steps stay below 1e-5 relative.)
@@ -135,7 +149,7 @@ def test_control_float_lr_recompiles_and_is_counted() -> None:
         model = make_model()
         set_fixed_grads(model)
         optimizer = torch.optim.AdamW(param_groups(model, tensor_lr=False), lr=1e-3)
-        scheduler = make_scheduler("linear", optimizer)
+        scheduler = make_scheduler("linear", optimizer, 2, 20, {})
         counter = CompileCounterWithBackend("eager")
 
         @torch.compile(backend=counter)

@@ -7,9 +7,7 @@ import pytest
 import torch
 
 import hf_lr
-from tests.registry_cases import GROUP_LRS, REGISTRY_CASES, closed_form_names, halving, horizon
-
-NAMES = closed_form_names()
+from registry_helpers import EXAMPLES, GROUP_LRS, example_id, horizon, make_scheduler
 
 # lr_curve uses numpy's vector math, the scheduler uses `math`; they may round differently by a few units in the last
 # place. Relative 1e-12 covers that; the absolute term covers the cancellation in `1 + cos(x)` near its zeros, where
@@ -29,13 +27,6 @@ def make_optimizer(lrs: tuple[float, ...]) -> torch.optim.Optimizer:
     return torch.optim.SGD(groups, lr=lrs[0])
 
 
-def make_scheduler(name: str, optimizer: torch.optim.Optimizer) -> hf_lr.ScheduleLR:
-    case = REGISTRY_CASES[name]
-    scheduler = hf_lr.get_scheduler(name, optimizer, case.num_warmup_steps, case.num_training_steps, case.kwargs)
-    assert isinstance(scheduler, hf_lr.ScheduleLR)
-    return scheduler
-
-
 def stepped_lrs(scheduler: hf_lr.ScheduleLR, num_steps: int) -> np.ndarray:
     """The learning rate of each group at updates 0..num_steps-1, read from the optimizer while stepping."""
     rows = []
@@ -47,56 +38,48 @@ def stepped_lrs(scheduler: hf_lr.ScheduleLR, num_steps: int) -> np.ndarray:
     return np.array(rows, dtype=np.float64).reshape(num_steps, len(scheduler.optimizer.param_groups))
 
 
-def test_every_closed_form_name_has_a_case() -> None:
-    missing = sorted(set(NAMES) - set(REGISTRY_CASES))
-    assert not missing, f"add a parameter set for {missing} to tests/registry_cases.py"
-    assert "reduce_lr_on_plateau" in hf_lr.list_schedules() and "reduce_lr_on_plateau" not in NAMES
-
-
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("name", "w", "t", "kwargs"), EXAMPLES, ids=example_id)
 class TestMatchesStepping:
-    def test_name_one_group(self, name: str) -> None:
-        case = REGISTRY_CASES[name]
-        num_steps = horizon(name)
-        base_lr = 3e-4
-        stepped = stepped_lrs(make_scheduler(name, make_optimizer((base_lr,))), num_steps)[:, 0]
+    def test_name_one_group(self, name: str, w: int | None, t: int | None, kwargs: dict) -> None:
+        num_steps = horizon(w, t, kwargs)
+        base_lr = 0.07
+        stepped = stepped_lrs(make_scheduler(name, make_optimizer((base_lr,)), w, t, kwargs), num_steps)[:, 0]
         curve = hf_lr.lr_curve(
-            name,
-            num_steps,
-            base_lr=base_lr,
-            num_warmup_steps=case.num_warmup_steps,
-            num_training_steps=case.num_training_steps,
-            **case.kwargs,
+            name, num_steps, base_lr=base_lr, num_warmup_steps=w, num_training_steps=t, scheduler_specific_kwargs=kwargs
         )
         assert_same_lrs(curve, stepped, base_lr)
+        if not {"base_lr", "num_steps"} & set(kwargs):  # the same parameters as keywords
+            keywords = hf_lr.lr_curve(name, num_steps, base_lr=base_lr, num_warmup_steps=w, num_training_steps=t, **kwargs)
+            np.testing.assert_array_equal(keywords, curve)
 
-    def test_scheduler_several_groups(self, name: str) -> None:
-        num_steps = horizon(name)
-        scheduler = make_scheduler(name, make_optimizer(GROUP_LRS))
+    def test_scheduler_several_groups(self, name: str, w: int | None, t: int | None, kwargs: dict) -> None:
+        num_steps = horizon(w, t, kwargs)
+        scheduler = make_scheduler(name, make_optimizer(GROUP_LRS), w, t, kwargs)
         curve = hf_lr.lr_curve(scheduler, num_steps)
         stepped = stepped_lrs(scheduler, num_steps)
         assert curve.shape == (num_steps, len(GROUP_LRS))
         assert_same_lrs(curve, stepped, max(GROUP_LRS))
 
-    def test_scheduler_one_group_is_one_dimensional(self, name: str) -> None:
-        num_steps = horizon(name)
-        scheduler = make_scheduler(name, make_optimizer((1e-3,)))
+    def test_scheduler_one_group_is_one_dimensional(self, name: str, w: int | None, t: int | None, kwargs: dict) -> None:
+        num_steps = horizon(w, t, kwargs)
+        scheduler = make_scheduler(name, make_optimizer((0.05,)), w, t, kwargs)
         curve = hf_lr.lr_curve(scheduler, num_steps)
         assert curve.shape == (num_steps,)
-        assert_same_lrs(curve, stepped_lrs(scheduler, num_steps)[:, 0], 1e-3)
+        assert_same_lrs(curve, stepped_lrs(scheduler, num_steps)[:, 0], 0.05)
 
-    def test_schedule_object(self, name: str) -> None:
-        case = REGISTRY_CASES[name]
-        num_steps = horizon(name)
-        schedule = hf_lr.build_schedule(name, case.num_warmup_steps, case.num_training_steps, **case.kwargs)
-        curve = hf_lr.lr_curve(schedule, num_steps, base_lr=2e-3)
-        stepped = stepped_lrs(hf_lr.ScheduleLR(make_optimizer((2e-3,)), schedule), num_steps)[:, 0]
-        assert_same_lrs(curve, stepped, 2e-3)
+    def test_schedule_object(self, name: str, w: int | None, t: int | None, kwargs: dict) -> None:
+        num_steps = horizon(w, t, kwargs)
+        schedule = hf_lr.build_schedule(name, w, t, **kwargs)
+        curve = hf_lr.lr_curve(schedule, num_steps, base_lr=0.2)
+        stepped = stepped_lrs(hf_lr.ScheduleLR(make_optimizer((0.2,)), schedule), num_steps)[:, 0]
+        assert_same_lrs(curve, stepped, 0.2)
 
-    def test_starts_at_zero_and_leaves_the_scheduler_alone(self, name: str) -> None:
-        num_steps = horizon(name)
-        fresh = hf_lr.lr_curve(make_scheduler(name, make_optimizer(GROUP_LRS)), num_steps)
-        scheduler = make_scheduler(name, make_optimizer(GROUP_LRS))
+    def test_starts_at_zero_and_leaves_the_scheduler_alone(
+        self, name: str, w: int | None, t: int | None, kwargs: dict
+    ) -> None:
+        num_steps = horizon(w, t, kwargs)
+        fresh = hf_lr.lr_curve(make_scheduler(name, make_optimizer(GROUP_LRS), w, t, kwargs), num_steps)
+        scheduler = make_scheduler(name, make_optimizer(GROUP_LRS), w, t, kwargs)
         stepped_lrs(scheduler, 17)
         before = (scheduler.last_epoch, scheduler._step_count, scheduler.get_last_lr(), scheduler.state_dict())
         lrs_before = [group["lr"] for group in scheduler.optimizer.param_groups]
@@ -104,17 +87,22 @@ class TestMatchesStepping:
         assert (scheduler.last_epoch, scheduler._step_count, scheduler.get_last_lr(), scheduler.state_dict()) == before
         assert [group["lr"] for group in scheduler.optimizer.param_groups] == lrs_before
 
-    def test_resumed_scheduler_gives_the_whole_curve(self, name: str) -> None:
-        num_steps = horizon(name)
-        fresh = hf_lr.lr_curve(make_scheduler(name, make_optimizer(GROUP_LRS)), num_steps)
+    def test_resumed_scheduler_gives_the_whole_curve(self, name: str, w: int | None, t: int | None, kwargs: dict) -> None:
+        num_steps = horizon(w, t, kwargs)
+        fresh = hf_lr.lr_curve(make_scheduler(name, make_optimizer(GROUP_LRS), w, t, kwargs), num_steps)
         optimizer = make_optimizer(GROUP_LRS)
         for group in optimizer.param_groups:
             group["initial_lr"] = group["lr"]
-        case = REGISTRY_CASES[name]
-        resumed = hf_lr.get_scheduler(
-            name, optimizer, case.num_warmup_steps, case.num_training_steps, case.kwargs, completed_steps=10**9
-        )
+        resumed = hf_lr.get_scheduler(name, optimizer, w, t, dict(kwargs), completed_steps=10**9)
         np.testing.assert_array_equal(hf_lr.lr_curve(resumed, num_steps), fresh)
+
+
+def test_non_closed_form_names_are_refused() -> None:
+    refused = [name for name in hf_lr.list_schedules() if not hf_lr.get_schedule_entry(name).closed_form]
+    assert "reduce_lr_on_plateau" in refused
+    for name in refused:
+        with pytest.raises(ValueError, match=f"name_or_scheduler_or_schedule.*{name}"):
+            hf_lr.lr_curve(name, 10)
 
 
 def test_docstring_example_values() -> None:
@@ -162,7 +150,7 @@ class TestErrors:
         with pytest.raises(ValueError, match="unknown schedule name 'cosin'.*'cosine'"):
             hf_lr.lr_curve("cosin", 10)
 
-    @pytest.mark.parametrize("target", [3, None, halving, torch.optim.SGD])
+    @pytest.mark.parametrize("target", [3, None, _negative_multiplier, torch.optim.SGD])
     def test_wrong_type(self, target: object) -> None:
         with pytest.raises(TypeError, match="name_or_scheduler_or_schedule"):
             hf_lr.lr_curve(target, 10)  # type: ignore[arg-type]
@@ -183,7 +171,7 @@ class TestErrors:
             hf_lr.lr_curve("constant", 5, base_lr=base_lr)  # type: ignore[arg-type]
 
     def test_base_lr_with_a_scheduler(self) -> None:
-        scheduler = make_scheduler("linear", make_optimizer((1e-3,)))
+        scheduler = make_scheduler("linear", make_optimizer((1e-3,)), 2, 10, {})
         with pytest.raises(TypeError, match="base_lr"):
             hf_lr.lr_curve(scheduler, 5, base_lr=0.5)
 
@@ -194,6 +182,13 @@ class TestErrors:
             hf_lr.lr_curve(schedule, 5, **extra)
         with pytest.raises(TypeError, match=f"`{next(iter(extra))}` only apply to a schedule name"):
             hf_lr.lr_curve(hf_lr.ScheduleLR(make_optimizer((1e-3,)), schedule), 5, **extra)
+
+    def test_schedule_parameter_given_twice(self) -> None:
+        with pytest.raises(TypeError, match="'num_cycles' given both"):
+            hf_lr.lr_curve("cosine", 5, num_warmup_steps=1, num_training_steps=5, num_cycles=1.0,
+                           scheduler_specific_kwargs={"num_cycles": 2.0})  # fmt: skip
+        with pytest.raises(TypeError, match="scheduler_specific_kwargs"):
+            hf_lr.lr_curve("cosine", 5, num_warmup_steps=1, num_training_steps=5, scheduler_specific_kwargs=[1])
 
     def test_missing_and_unknown_schedule_arguments(self) -> None:
         with pytest.raises(ValueError, match="num_training_steps"):

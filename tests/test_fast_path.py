@@ -11,11 +11,10 @@ import pytest
 import torch
 
 import hf_lr
-from tests.registry_cases import REGISTRY_CASES, closed_form_names, horizon
+from registry_helpers import EXAMPLES, FIRST_EXAMPLES, example_id, horizon
 
-NAMES = closed_form_names()
-# Many groups, repeated and distinct learning rates, float and tensor lrs mixed.
-MANY_LRS = [1e-3, 3e-4, 1e-3, 2e-4, 5e-4] * 20
+# Many groups, repeated and distinct learning rates, float and tensor lrs mixed (all above the examples' floors).
+MANY_LRS = [0.1, 0.05, 0.1, 0.2, 0.07] * 20
 
 
 def make_optimizer(lrs: list[float], tensor_every: int = 0) -> torch.optim.Optimizer:
@@ -26,23 +25,24 @@ def make_optimizer(lrs: list[float], tensor_every: int = 0) -> torch.optim.Optim
     return torch.optim.SGD(groups, lr=1.0)
 
 
-def build(name: str) -> hf_lr.Schedule:
-    case = REGISTRY_CASES[name]
-    return hf_lr.build_schedule(name, case.num_warmup_steps, case.num_training_steps, **case.kwargs)
+def build(name: str, w: int | None, t: int | None, kwargs: dict) -> hf_lr.Schedule:
+    return hf_lr.build_schedule(name, w, t, **kwargs)
 
 
 def reference(schedules: list[hf_lr.Schedule], lrs: list[float], step: int) -> list[float]:
     return [lr * schedule.bind(lr)(step) for schedule, lr in zip(schedules, lrs)]
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("name", "w", "t", "kwargs"), EXAMPLES, ids=example_id)
 @pytest.mark.parametrize("num_groups", [1, 3, 100])
-def test_shared_schedule_matches_per_group_definition(name: str, num_groups: int) -> None:
+def test_shared_schedule_matches_per_group_definition(
+    name: str, w: int | None, t: int | None, kwargs: dict, num_groups: int
+) -> None:
     lrs = MANY_LRS[:num_groups]
     optimizer = make_optimizer(lrs, tensor_every=3)
-    schedule = build(name)
+    schedule = build(name, w, t, kwargs)
     scheduler = hf_lr.ScheduleLR(optimizer, schedule)
-    for step in range(horizon(name)):
+    for step in range(horizon(w, t, kwargs)):
         expected = reference([schedule] * num_groups, lrs, step)
         assert scheduler.get_last_lr() == expected, f"step {step}"
         assert [float(group["lr"]) for group in optimizer.param_groups] == expected, f"step {step}"
@@ -51,7 +51,7 @@ def test_shared_schedule_matches_per_group_definition(name: str, num_groups: int
 
 
 def test_distinct_schedules_per_group_match_per_group_definition() -> None:
-    schedules = [build(name) for name in NAMES]
+    schedules = [build(*example) for example in FIRST_EXAMPLES]
     lrs = [MANY_LRS[i % len(MANY_LRS)] for i in range(len(schedules))] * 2
     schedules = schedules * 2
     optimizer = make_optimizer(lrs, tensor_every=2)

@@ -8,9 +8,7 @@ import pytest
 import torch
 
 import hf_lr
-from tests.registry_cases import GROUP_LRS, REGISTRY_CASES, closed_form_names, horizon
-
-NAMES = closed_form_names()
+from registry_helpers import EXAMPLES, GROUP_LRS, example_id, horizon, make_scheduler
 
 
 def make_optimizer(lrs: list[float] | list[torch.Tensor]) -> torch.optim.Optimizer:
@@ -18,27 +16,22 @@ def make_optimizer(lrs: list[float] | list[torch.Tensor]) -> torch.optim.Optimiz
     return torch.optim.SGD(groups, lr=1.0)
 
 
-def make_scheduler(name: str, optimizer: torch.optim.Optimizer) -> hf_lr.ScheduleLR:
-    case = REGISTRY_CASES[name]
-    scheduler = hf_lr.get_scheduler(name, optimizer, case.num_warmup_steps, case.num_training_steps, case.kwargs)
-    assert isinstance(scheduler, hf_lr.ScheduleLR)
-    return scheduler
-
-
 def as_float32(value: float) -> float:
     return torch.tensor(value, dtype=torch.float32).item()
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("name", "w", "t", "kwargs"), EXAMPLES, ids=example_id)
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_tensor_lrs_follow_the_float_run_in_place(name: str, dtype: torch.dtype) -> None:
+def test_tensor_lrs_follow_the_float_run_in_place(
+    name: str, w: int | None, t: int | None, kwargs: dict, dtype: torch.dtype
+) -> None:
     tensors = [torch.tensor(lr, dtype=dtype) for lr in GROUP_LRS]
     # The float run starts from exactly the values the tensors hold (a float32 tensor rounds 1e-3).
     float_optimizer = make_optimizer([float(t) for t in tensors])
     tensor_optimizer = make_optimizer(tensors)
-    float_scheduler = make_scheduler(name, float_optimizer)
-    tensor_scheduler = make_scheduler(name, tensor_optimizer)
-    for step in range(horizon(name)):
+    float_scheduler = make_scheduler(name, float_optimizer, w, t, kwargs)
+    tensor_scheduler = make_scheduler(name, tensor_optimizer, w, t, kwargs)
+    for step in range(horizon(w, t, kwargs)):
         expected = float_scheduler.get_last_lr()
         assert tensor_scheduler.get_last_lr() == expected, f"step {step}"
         assert all(type(lr) is float for lr in tensor_scheduler.get_last_lr())
@@ -53,12 +46,12 @@ def test_tensor_lrs_follow_the_float_run_in_place(name: str, dtype: torch.dtype)
     assert tensor_scheduler.state_dict() == float_scheduler.state_dict()
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_tensor_lr_is_read_not_captured(name: str) -> None:
+@pytest.mark.parametrize(("name", "w", "t", "kwargs"), EXAMPLES, ids=example_id)
+def test_tensor_lr_is_read_not_captured(name: str, w: int | None, t: int | None, kwargs: dict) -> None:
     tensors = [torch.tensor(lr, dtype=torch.float64) for lr in GROUP_LRS]
     optimizer = make_optimizer(tensors)
-    scheduler = make_scheduler(name, optimizer)
-    reference = make_scheduler(name, make_optimizer(list(GROUP_LRS)))
+    scheduler = make_scheduler(name, optimizer, w, t, kwargs)
+    reference = make_scheduler(name, make_optimizer(list(GROUP_LRS)), w, t, kwargs)
     for group, tensor in zip(optimizer.param_groups, tensors):
         assert group["initial_lr"] is not tensor
         tensor.fill_(123.0)  # someone scribbles on the live lr: the schedule must not start from it
@@ -79,7 +72,7 @@ def test_tensor_lr_is_read_not_captured(name: str) -> None:
 
 def test_tensor_lr_state_loads_with_weights_only() -> None:
     optimizer = make_optimizer([torch.tensor(lr) for lr in GROUP_LRS])
-    scheduler = make_scheduler("cosine", optimizer)
+    scheduler = make_scheduler("cosine", optimizer, 2, 20, {})
     for _ in range(7):
         optimizer.step()
         scheduler.step()
@@ -87,6 +80,6 @@ def test_tensor_lr_state_loads_with_weights_only() -> None:
     torch.save(scheduler.state_dict(), buffer)
     buffer.seek(0)
     state = torch.load(buffer, weights_only=True)
-    fresh = make_scheduler("cosine", make_optimizer([torch.tensor(lr) for lr in GROUP_LRS]))
+    fresh = make_scheduler("cosine", make_optimizer([torch.tensor(lr) for lr in GROUP_LRS]), 2, 20, {})
     fresh.load_state_dict(state)
     assert fresh.last_epoch == 7 and fresh.get_last_lr() == scheduler.get_last_lr()

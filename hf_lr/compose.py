@@ -1,0 +1,492 @@
+"""Schedules built from schedules: warmup for any schedule, joins of phases, floors, cycles.
+
+Each composite is itself a closed-form :class:`~hf_lr.Schedule` (a frozen dataclass whose children are schedules), so
+it pickles, records a nested configuration in the scheduler's state, resumes in O(1) and has a vectorized form. Every
+child runs on its own local clock: in ``Join((a, b), boundaries=(100,))``, ``b`` sees step 0 at global step 100.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr.schedules import Schedule, _min_lr_rate, _set
+
+__all__ = [
+    "Constant1",
+    "Decay",
+    "Warmup",
+    "Join",
+    "Floor",
+    "Cycles",
+    "warmup",
+    "join",
+    "with_floor",
+    "cycles",
+    "WARMUP_KINDS",
+    "DECAY_SHAPES",
+]
+
+WARMUP_KINDS = ("linear", "cosine", "exponential", "log", "1-sqrt")
+DECAY_SHAPES = ("linear", "cosine", "polynomial", "exponential", "1-sqrt")
+
+
+def _check_schedule(name: str, value: Any) -> Schedule:
+    if not isinstance(value, Schedule):
+        raise TypeError(f"`{name}` must be a hf_lr Schedule, got {value!r} ({type(value).__name__})")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Constant1(Schedule):
+    """The constant multiplier 1, as a building block (``hold`` phases of joins).
+
+    Example:
+        >>> from hf_lr.compose import Constant1
+        >>> Constant1()(10**9)
+        1.0
+    """
+
+    def __call__(self, step: int) -> float:
+        return 1.0
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        return np.ones(steps.shape)
+
+
+def _decay_shape(shape: str, progress: Any, power: float, end: float, xp: Any) -> Any:
+    """From 1 at progress 0 to ``end`` at progress 1."""
+    if shape == "linear":
+        fraction = 1.0 - progress
+    elif shape == "cosine":
+        fraction = 0.5 * (1.0 + xp.cos(math.pi * progress))
+    elif shape == "polynomial":
+        fraction = (1.0 - progress) ** power
+    elif shape == "1-sqrt":
+        fraction = 1.0 - xp.sqrt(progress)
+    else:  # exponential: geometric from 1 to end (end > 0)
+        return end**progress
+    return end + (1.0 - end) * fraction
+
+
+@dataclasses.dataclass(frozen=True)
+class Decay(Schedule):
+    """From 1 down to ``end`` over ``num_steps`` updates, then ``end``: a building block for joins.
+
+    Shapes: ``"linear"``, ``"cosine"`` (half cosine), ``"polynomial"`` (``(1 - p) ** power``), ``"exponential"``
+    (geometric, ``end > 0``), ``"1-sqrt"``.
+
+    Args:
+        num_steps (`int`):
+            The length of the decay (>= 1).
+        shape (`str`, *optional*, defaults to `"cosine"`):
+            The shape.
+        end (`float`, *optional*, defaults to 0.0):
+            The final multiplier, in [0, 1].
+        power (`float`, *optional*, defaults to 1.0):
+            The power of the polynomial shape.
+
+    Example:
+        >>> from hf_lr.compose import Decay
+        >>> [round(float(v), 4) for v in Decay(4, "linear", end=0.2).values(range(6))]
+        [1.0, 0.8, 0.6, 0.4, 0.2, 0.2]
+    """
+
+    num_steps: int
+    shape: str = "cosine"
+    end: float = 0.0
+    power: float = 1.0
+
+    def __post_init__(self) -> None:
+        _set(
+            self,
+            num_steps=check_int("num_steps", self.num_steps, minimum=1),
+            shape=check_choice("shape", self.shape, DECAY_SHAPES),
+            end=check_float("end", self.end, minimum=0.0, maximum=1.0),
+            power=check_float("power", self.power, minimum=0.0, exclusive_minimum=True),
+        )
+        if self.shape == "exponential" and self.end == 0.0:
+            raise ValueError("an exponential decay needs `end` > 0 (it is geometric), got end=0.0")
+
+    def __call__(self, step: int) -> float:
+        progress = min(step, self.num_steps) / self.num_steps
+        return max(0.0, float(_decay_shape(self.shape, progress, self.power, self.end, math)))
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        progress = np.minimum(steps, self.num_steps) / self.num_steps
+        return np.maximum(0.0, _decay_shape(self.shape, progress, self.power, self.end, np))
+
+    def boundaries(self) -> tuple[int, ...]:
+        return (self.num_steps,)
+
+
+def _ramp(kind: str, step: Any, num_steps: int, start: float, xp: Any) -> Any:
+    """From ``start`` at step 0 towards 1 at ``num_steps``."""
+    progress = step / num_steps
+    if kind == "linear":
+        return start + (1.0 - start) * progress
+    if kind == "cosine":
+        return start + (1.0 - start) * 0.5 * (1.0 - xp.cos(math.pi * progress))
+    if kind == "1-sqrt":
+        return start + (1.0 - start) * (1.0 - xp.sqrt(1.0 - progress))
+    if kind == "log":  # DeepSpeed's log-shaped warmup: log(step + 1) / log(num_steps + 1)
+        return start + (1.0 - start) * xp.log(step + 1.0) / math.log(num_steps + 1.0)
+    return start ** (1.0 - progress)  # exponential: geometric from start to 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Warmup(Schedule):
+    """Warm any schedule up over ``num_warmup_steps`` updates.
+
+    During warmup the multiplier ramps (``kind``: ``"linear"``, ``"cosine"``, ``"exponential"`` (geometric, needs
+    ``start_factor > 0``), ``"log"`` (DeepSpeed's), ``"1-sqrt"``) from ``start_factor`` times the target to the
+    target, the value the schedule takes right after warmup. With ``prefix=True`` (default) the schedule starts after
+    warmup on its own clock (it sees step 0 at update ``num_warmup_steps``); with ``prefix=False`` it runs from update
+    0 and warmup covers its first updates.
+
+    Args:
+        schedule (`Schedule`):
+            The schedule to warm up.
+        num_warmup_steps (`int`):
+            The number of warmup updates (0: no warmup).
+        kind (`str`, *optional*, defaults to `"linear"`):
+            The ramp's shape.
+        start_factor (`float`, *optional*, defaults to 0.0):
+            The fraction of the target at update 0, in [0, 1].
+        prefix (`bool`, *optional*, defaults to `True`):
+            Whether the schedule's clock starts after warmup.
+
+    Example:
+        >>> from hf_lr.compose import Decay, Warmup
+        >>> Warmup(Decay(4, "linear"), num_warmup_steps=2).values(range(8)).tolist()
+        [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+
+    schedule: Schedule
+    num_warmup_steps: int
+    kind: str = "linear"
+    start_factor: float = 0.0
+    prefix: bool = True
+
+    def __post_init__(self) -> None:
+        _set(
+            self,
+            schedule=_check_schedule("schedule", self.schedule),
+            num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps),
+            kind=check_choice("kind", self.kind, WARMUP_KINDS),
+            start_factor=check_float("start_factor", self.start_factor, minimum=0.0, maximum=1.0),
+            prefix=bool(self.prefix),
+        )
+        if self.kind == "exponential" and self.start_factor == 0.0:
+            raise ValueError("an exponential warmup needs `start_factor` > 0 (it is geometric), got start_factor=0.0")
+
+    @property
+    def needs_base_lr(self) -> bool:  # type: ignore[override]
+        return self.schedule.needs_base_lr
+
+    def bind(self, base_lr: float) -> Schedule:
+        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr))
+
+    def _inner_step(self, step: Any) -> Any:
+        return step - self.num_warmup_steps if self.prefix else step
+
+    def __call__(self, step: int) -> float:
+        w = self.num_warmup_steps
+        if step >= w:
+            return self.schedule(self._inner_step(step))
+        target = self.schedule(0 if self.prefix else w)
+        return target * _ramp(self.kind, step, w, self.start_factor, math)
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        w = self.num_warmup_steps
+        after = self.schedule.values(np.maximum(self._inner_step(steps), 0))
+        if w == 0:
+            return after
+        target = self.schedule(0 if self.prefix else w)
+        ramp = target * _ramp(self.kind, np.minimum(steps, w).astype(np.float64), w, self.start_factor, np)
+        return np.where(steps < w, ramp, after)
+
+    def boundaries(self) -> tuple[int, ...]:
+        shift = self.num_warmup_steps if self.prefix else 0
+        inner = tuple(b + shift for b in self.schedule.boundaries() if b + shift > self.num_warmup_steps)
+        return ((self.num_warmup_steps,) if self.num_warmup_steps else ()) + inner
+
+
+@dataclasses.dataclass(frozen=True)
+class Join(Schedule):
+    """Phases one after the other, each on its own clock: ``schedules[i](step - boundaries[i - 1])``.
+
+    ``schedules[i]`` is used from ``boundaries[i - 1]`` (0 for the first) up to ``boundaries[i]``; the last one runs
+    forever. A mismatched number of boundaries raises (there is no silent truncation).
+
+    Args:
+        schedules (`tuple[Schedule, ...]`):
+            The phases.
+        boundaries (`tuple[int, ...]`):
+            The global steps where each phase after the first starts: ``len(schedules) - 1`` increasing values.
+
+    Example:
+        >>> from hf_lr.compose import Constant1, Decay, Join
+        >>> Join((Constant1(), Decay(2, "linear")), boundaries=(3,)).values(range(7)).tolist()
+        [1.0, 1.0, 1.0, 1.0, 0.5, 0.0, 0.0]
+    """
+
+    schedules: tuple[Schedule, ...]
+    boundaries_: tuple[int, ...]
+
+    def __init__(self, schedules: Any, boundaries: Any) -> None:
+        schedules = tuple(_check_schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules))
+        bounds = tuple(check_int(f"boundaries[{i}]", b, minimum=1) for i, b in enumerate(boundaries))
+        if len(schedules) == 0:
+            raise ValueError("`schedules` must hold at least one schedule, got none")
+        if len(bounds) != len(schedules) - 1:
+            raise ValueError(
+                f"`boundaries` must have len(schedules) - 1 = {len(schedules) - 1} values, got {len(bounds)}: {bounds}"
+            )
+        if any(b >= c for b, c in zip(bounds, bounds[1:])):
+            raise ValueError(f"`boundaries` must be strictly increasing, got {bounds}")
+        object.__setattr__(self, "schedules", schedules)
+        object.__setattr__(self, "boundaries_", bounds)
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Join", "schedules": [s.config() for s in self.schedules], "boundaries": list(self.boundaries_)}
+
+    @property
+    def needs_base_lr(self) -> bool:  # type: ignore[override]
+        return any(s.needs_base_lr for s in self.schedules)
+
+    def bind(self, base_lr: float) -> Schedule:
+        return Join(tuple(s.bind(base_lr) for s in self.schedules), self.boundaries_)
+
+    def __call__(self, step: int) -> float:
+        index = bisect.bisect_right(self.boundaries_, step)
+        start = self.boundaries_[index - 1] if index else 0
+        return self.schedules[index](step - start)
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        index = np.searchsorted(np.asarray(self.boundaries_, dtype=np.int64), steps, side="right")
+        starts = np.concatenate(([0], self.boundaries_)).astype(np.int64)
+        out = np.empty(steps.shape, dtype=np.float64)
+        for i, schedule in enumerate(self.schedules):
+            mask = index == i
+            if mask.any():
+                out[mask] = schedule.values(steps[mask] - starts[i])
+        return out
+
+    def boundaries(self) -> tuple[int, ...]:
+        starts = (0,) + self.boundaries_
+        inner = {start + b for start, s in zip(starts, self.schedules) for b in s.boundaries()}
+        return tuple(sorted(set(self.boundaries_) | inner))
+
+
+@dataclasses.dataclass(frozen=True)
+class Floor(Schedule):
+    """A minimum learning rate under any schedule: absolute (``min_lr``, per group) or a ratio (``min_lr_ratio``).
+
+    ``mode="rescale"`` (default) maps the schedule's ``[0, 1]`` onto ``[floor, 1]`` (``r + (1 - r) * f``, the
+    Transformers/torch ``eta_min`` convention); ``mode="clip"`` is ``max(f, r)``.
+
+    Args:
+        schedule (`Schedule`):
+            The schedule to floor.
+        min_lr (`float`, *optional*):
+            The absolute floor, reached by every group. Exactly one of `min_lr` and `min_lr_ratio` is set.
+        min_lr_ratio (`float`, *optional*):
+            The floor as a ratio of each group's learning rate, in [0, 1].
+        mode (`str`, *optional*, defaults to `"rescale"`):
+            ``"rescale"`` or ``"clip"``.
+
+    Example:
+        >>> from hf_lr.compose import Decay, Floor
+        >>> Floor(Decay(2, "linear"), min_lr_ratio=0.1).values(range(4)).tolist()
+        [1.0, 0.55, 0.1, 0.1]
+    """
+
+    schedule: Schedule
+    min_lr: float | None = None
+    min_lr_ratio: float | None = None
+    mode: str = "rescale"
+
+    def __post_init__(self) -> None:
+        if (self.min_lr is None) == (self.min_lr_ratio is None):
+            raise ValueError(
+                f"exactly one of `min_lr` and `min_lr_ratio` must be set, got min_lr={self.min_lr}, "
+                f"min_lr_ratio={self.min_lr_ratio}"
+            )
+        _set(
+            self,
+            schedule=_check_schedule("schedule", self.schedule),
+            min_lr=check_optional_float("min_lr", self.min_lr, minimum=0.0),
+            min_lr_ratio=check_optional_float("min_lr_ratio", self.min_lr_ratio, minimum=0.0, maximum=1.0),
+            mode=check_choice("mode", self.mode, ("rescale", "clip")),
+        )
+
+    @property
+    def needs_base_lr(self) -> bool:  # type: ignore[override]
+        return self.min_lr is not None or self.schedule.needs_base_lr
+
+    def bind(self, base_lr: float) -> Schedule:
+        ratio = _min_lr_rate(self.min_lr, self.min_lr_ratio, base_lr)
+        return Floor(self.schedule.bind(base_lr), min_lr_ratio=ratio, mode=self.mode)
+
+    def _ratio(self) -> float:
+        if self.min_lr_ratio is None:
+            raise ValueError("Floor with an absolute `min_lr` must be bound to the group's lr: call `.bind(lr)` first")
+        return self.min_lr_ratio
+
+    def __call__(self, step: int) -> float:
+        ratio, value = self._ratio(), self.schedule(step)
+        return ratio + (1.0 - ratio) * value if self.mode == "rescale" else max(value, ratio)
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        ratio, values = self._ratio(), self.schedule.values(steps)
+        return ratio + (1.0 - ratio) * values if self.mode == "rescale" else np.maximum(values, ratio)
+
+    def boundaries(self) -> tuple[int, ...]:
+        return self.schedule.boundaries()
+
+
+@dataclasses.dataclass(frozen=True)
+class Cycles(Schedule):
+    """Repeat a schedule in cycles: cycle ``i`` lasts ``period * period_mult ** i`` updates, scaled by ``decay ** i``.
+
+    The child runs on the cycle's clock and should span ``period`` updates (its value at the cycle's length is where
+    the cycle ends). After ``limit`` cycles (if set) the multiplier stays at the value the last cycle ends with. The
+    cycle of step ``k`` is found in closed form (``period_mult`` is an integer, as torch's ``T_mult``).
+
+    Args:
+        schedule (`Schedule`):
+            One cycle's shape, on a clock from 0 to ``period``.
+        period (`int`):
+            The length of the first cycle (>= 1).
+        period_mult (`int`, *optional*, defaults to 1):
+            Each cycle is this many times longer than the previous one (>= 1).
+        decay (`float`, *optional*, defaults to 1.0):
+            Each cycle's amplitude is this times the previous one's (in (0, 1]).
+        limit (`int`, *optional*):
+            The number of cycles (``None``: forever).
+
+    Example:
+        >>> from hf_lr.compose import Cycles, Decay
+        >>> Cycles(Decay(2, "linear"), period=2, decay=0.5).values(range(7)).tolist()
+        [1.0, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125]
+    """
+
+    schedule: Schedule
+    period: int
+    period_mult: int = 1
+    decay: float = 1.0
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        _set(
+            self,
+            schedule=_check_schedule("schedule", self.schedule),
+            period=check_int("period", self.period, minimum=1),
+            period_mult=check_int("period_mult", self.period_mult, minimum=1),
+            decay=check_float("decay", self.decay, minimum=0.0, maximum=1.0, exclusive_minimum=True),
+            limit=check_optional_int("limit", self.limit, minimum=1),
+        )
+
+    @property
+    def needs_base_lr(self) -> bool:  # type: ignore[override]
+        return self.schedule.needs_base_lr
+
+    def bind(self, base_lr: float) -> Schedule:
+        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr))
+
+    def cycle_start(self, index: int) -> int:
+        """The global step at which cycle ``index`` starts."""
+        if self.period_mult == 1:
+            return self.period * index
+        return self.period * (self.period_mult**index - 1) // (self.period_mult - 1)
+
+    def cycle_of(self, step: int) -> int:
+        """The index of the cycle that contains ``step`` (O(1): a logarithm and an exact integer correction)."""
+        if self.period_mult == 1:
+            return step // self.period
+        m = self.period_mult
+        index = max(0, int(math.log(1 + step * (m - 1) / self.period, m)))
+        while index > 0 and self.cycle_start(index) > step:
+            index -= 1
+        while self.cycle_start(index + 1) <= step:
+            index += 1
+        return index
+
+    def __call__(self, step: int) -> float:
+        index = self.cycle_of(step)
+        if self.limit is not None and index >= self.limit:
+            return self._final()
+        return self.decay**index * self.schedule(step - self.cycle_start(index))
+
+    def _final(self) -> float:
+        """Where the last cycle ends: held after ``limit`` cycles."""
+        assert self.limit is not None
+        last = self.limit - 1
+        return self.decay**last * self.schedule(self.cycle_start(last + 1) - self.cycle_start(last))
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        if self.period_mult == 1:
+            index = steps // self.period
+            local = steps - index * self.period
+            out = self.decay ** index.astype(np.float64) * self.schedule.values(local)
+            if self.limit is not None:
+                out = np.where(index >= self.limit, self._final(), out)
+            return out
+        return super()._values(steps)
+
+    def boundaries(self) -> tuple[int, ...]:
+        count = self.limit if self.limit is not None else 8
+        return tuple(self.cycle_start(i) for i in range(1, count + 1))
+
+
+def warmup(schedule: Schedule, num_warmup_steps: int, kind: str = "linear", start_factor: float = 0.0, prefix: bool = True) -> Warmup:
+    """Warm ``schedule`` up over ``num_warmup_steps`` updates; see :class:`Warmup`.
+
+    Example:
+        >>> from hf_lr import build_schedule, warmup
+        >>> s = warmup(build_schedule("cosine_annealing", T_max=4), 2, kind="cosine")
+        >>> [round(float(v), 4) for v in s.values(range(7))]
+        [0.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 0.0]
+    """
+    return Warmup(schedule, num_warmup_steps, kind=kind, start_factor=start_factor, prefix=prefix)
+
+
+def join(*schedules: Schedule, boundaries: Any) -> Join:
+    """Phases one after the other on local clocks; see :class:`Join`.
+
+    Example:
+        >>> from hf_lr import join
+        >>> from hf_lr.compose import Constant1, Decay
+        >>> join(Decay(2, "linear", end=0.5), Constant1(), boundaries=[2]).values(range(4)).tolist()
+        [1.0, 0.75, 1.0, 1.0]
+    """
+    return Join(schedules, boundaries)
+
+
+def with_floor(schedule: Schedule, min_lr: float | None = None, min_lr_ratio: float | None = None, mode: str = "rescale") -> Floor:
+    """Put a minimum learning rate under ``schedule``; see :class:`Floor`.
+
+    Example:
+        >>> from hf_lr import build_schedule, with_floor
+        >>> with_floor(build_schedule("linear", 0, 2), min_lr_ratio=0.5, mode="clip").values(range(3)).tolist()
+        [1.0, 0.5, 0.5]
+    """
+    return Floor(schedule, min_lr=min_lr, min_lr_ratio=min_lr_ratio, mode=mode)
+
+
+def cycles(schedule: Schedule, period: int, period_mult: int = 1, decay: float = 1.0, limit: int | None = None) -> Cycles:
+    """Repeat ``schedule`` in cycles; see :class:`Cycles`.
+
+    Example:
+        >>> from hf_lr import cycles
+        >>> from hf_lr.compose import Decay
+        >>> cycles(Decay(2, "linear"), period=2, period_mult=2).values(range(7)).tolist()
+        [1.0, 0.5, 1.0, 0.5, 0.0, 0.0, 1.0]
+    """
+    return Cycles(schedule, period, period_mult=period_mult, decay=decay, limit=limit)

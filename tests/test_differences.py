@@ -1,0 +1,110 @@
+"""Where hf_lr deliberately differs from Transformers (each difference is listed in the README)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import transformers.optimization as tf_opt
+from conftest import make_optimizer, trajectory
+
+import hf_lr
+
+LRS = (0.1, 0.01, 0.001)  # defaults["lr"] is the first group's
+
+
+def test_polynomial_each_group_decays_from_its_own_lr_to_lr_end() -> None:
+    lr_end, total = 1e-4, 20
+    ours = trajectory(lambda o: hf_lr.get_polynomial_decay_schedule_with_warmup(o, 5, total, lr_end=lr_end), 30, LRS)
+    theirs = trajectory(lambda o: tf_opt.get_polynomial_decay_schedule_with_warmup(o, 5, total, lr_end=lr_end), 30, LRS)
+    # The first group (whose lr is defaults["lr"]) agrees; the others only reach lr_end with hf_lr.
+    assert [row[0] for row in ours] == [row[0] for row in theirs]
+    for group, lr in enumerate(LRS[1:], start=1):
+        assert ours[5][group] == pytest.approx(lr, rel=1e-15)
+        assert ours[total][group] == pytest.approx(lr_end, rel=1e-12)
+        assert theirs[total][group] == pytest.approx(lr * lr_end / LRS[0], rel=1e-12)  # Transformers: scaled down
+
+
+def test_polynomial_lr_end_must_be_below_every_group_lr() -> None:
+    optimizer = make_optimizer((0.1, 1e-5))
+    with pytest.raises(ValueError, match=r"param_groups\[1\].*lr_end"):
+        hf_lr.get_polynomial_decay_schedule_with_warmup(optimizer, 0, 10, lr_end=1e-4)
+
+
+@pytest.mark.parametrize("factory", ["get_cosine_with_min_lr_schedule_with_warmup", "get_cosine_with_min_lr_schedule_with_warmup_lr_rate"])
+def test_absolute_min_lr_is_each_group_floor(factory: str) -> None:
+    min_lr, total = 5e-4, 20
+    ours = trajectory(lambda o: getattr(hf_lr, factory)(o, 2, total, min_lr=min_lr), total + 1, LRS)
+    theirs = trajectory(lambda o: getattr(tf_opt, factory)(o, 2, total, min_lr=min_lr), total + 1, LRS)
+    floor_step = total if factory.endswith("warmup") else total - 1
+    assert [row[0] for row in ours] == [row[0] for row in theirs]
+    assert ours[floor_step][1] == pytest.approx(min_lr, rel=1e-12)
+    assert theirs[floor_step][1] == pytest.approx(LRS[1] * min_lr / LRS[0], rel=1e-12)
+    with pytest.raises(ValueError, match=r"param_groups\[2\].*min_lr"):
+        getattr(hf_lr, factory)(make_optimizer(LRS), 2, total, min_lr=5e-3)  # above group 2's lr of 1e-3
+
+
+def _tensor_lr_run(module: object, total: int, lr_end: float) -> list[float]:
+    """An optimizer built with a tensor lr, so that ``defaults["lr"]`` is the group's tensor itself."""
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(2))], lr=torch.tensor(1e-3))
+    scheduler = module.get_polynomial_decay_schedule_with_warmup(optimizer, 0, total, lr_end=lr_end)  # type: ignore[attr-defined]
+    lrs = []
+    for _ in range(total + 3):
+        lrs.append(float(optimizer.param_groups[0]["lr"]))
+        optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+def test_polynomial_with_tensor_lr_is_not_captured() -> None:
+    """Transformers captures the tensor lr as ``lr_init``, which the scheduler then overwrites in place, so the end
+    value drifts upwards; hf_lr reads the lr as a float once."""
+    total, lr_end = 50, 1e-7
+    ours = _tensor_lr_run(hf_lr, total, lr_end)
+    floats = trajectory(lambda o: hf_lr.get_polynomial_decay_schedule_with_warmup(o, 0, total, lr_end=lr_end), total + 3, (1e-3,))
+    theirs = _tensor_lr_run(tf_opt, total, lr_end)
+    assert ours == pytest.approx([row[0] for row in floats], rel=1e-6)  # float32 tensor vs float64 python float
+    assert ours[-1] == pytest.approx(lr_end, rel=1e-6)
+    assert theirs[-1] > 10 * lr_end  # the drift this fixes (about 45x here)
+
+
+def test_polynomial_with_warmup_equal_to_total_reaches_lr_end() -> None:
+    """Transformers raises ZeroDivisionError at step ``num_training_steps`` when warmup == total."""
+    ours = trajectory(lambda o: hf_lr.get_polynomial_decay_schedule_with_warmup(o, 4, 4, lr_end=1e-3), 7)
+    assert [row[0] for row in ours[:4]] == [0.0, 0.025, 0.05, 0.075000000000000011]
+    assert all(row[0] == pytest.approx(1e-3, rel=1e-12) for row in ours[4:])
+    with pytest.raises(ZeroDivisionError):
+        trajectory(lambda o: tf_opt.get_polynomial_decay_schedule_with_warmup(o, 4, 4, lr_end=1e-3), 7)
+
+
+def test_get_last_lr_is_floats_with_tensor_lrs() -> None:
+    optimizer = make_optimizer((0.1, 0.2), tensor_lr=True)
+    tensors = [group["lr"] for group in optimizer.param_groups]
+    scheduler = hf_lr.get_linear_schedule_with_warmup(optimizer, 2, 10)
+    optimizer.step()
+    scheduler.step()
+    assert scheduler.get_last_lr() == [0.05, 0.1]
+    assert all(type(lr) is float for lr in scheduler.get_last_lr())
+    assert [group["lr"] for group in optimizer.param_groups] == tensors  # same objects, updated in place
+    assert [float(t) for t in tensors] == [0.05, 0.1]
+
+
+def test_scheduler_specific_kwargs_are_checked_for_constant() -> None:
+    """Transformers silently drops scheduler_specific_kwargs for `constant`; hf_lr names the unknown argument."""
+    optimizer = make_optimizer()
+    tf_opt.get_scheduler("constant", optimizer, scheduler_specific_kwargs={"num_cycles": 2})  # silently ignored
+    with pytest.raises(TypeError, match="'num_cycles'"):
+        hf_lr.get_scheduler("constant", make_optimizer(), scheduler_specific_kwargs={"num_cycles": 2})
+
+
+def test_warmup_given_to_a_schedule_without_warmup_warns() -> None:
+    with pytest.warns(UserWarning, match="num_warmup_steps=10 is ignored"):
+        hf_lr.get_scheduler("constant", make_optimizer(), num_warmup_steps=10)
+
+
+def test_missing_initial_lr_is_explained_not_a_bare_key_error() -> None:
+    optimizer = make_optimizer()
+    with pytest.raises(KeyError):
+        tf_opt.get_linear_schedule_with_warmup(optimizer, 2, 10, last_epoch=4)
+    with pytest.raises(ValueError, match=r"param_groups\[0\] has no 'initial_lr'.*base_lrs"):
+        hf_lr.get_linear_schedule_with_warmup(optimizer, 2, 10, last_epoch=4)
+    assert isinstance(torch.optim.lr_scheduler.LambdaLR, type)
