@@ -30,6 +30,7 @@ from hf_lr.equivalents import (
     TimmCosine,
     TriStage,
 )
+from hf_lr.expression import Expression
 from hf_lr.factories import (
     get_constant_schedule,
     get_constant_schedule_with_warmup,
@@ -90,6 +91,7 @@ __all__ = [
     "DeepSpeedWarmup",
     "ENTRY_POINT_GROUP",
     "ExponentialDecay",
+    "Expression",
     "Floor",
     "FunctionSchedule",
     "GreedyLR",
