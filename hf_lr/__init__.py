@@ -31,6 +31,7 @@ from hf_lr.equivalents import (
     TimmCosine,
     TriStage,
 )
+from hf_lr.expression import Expression
 from hf_lr.factories import (
     get_constant_schedule,
     get_constant_schedule_with_warmup,
@@ -91,6 +92,7 @@ __all__ = [
     "DeepSpeedWarmup",
     "ENTRY_POINT_GROUP",
     "ExponentialDecay",
+    "Expression",
     "Floor",
     "FunctionSchedule",
     "GreedyLR",

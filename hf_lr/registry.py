@@ -22,6 +22,7 @@ from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from hf_lr.adaptive import GreedyLR, get_greedy_schedule, get_warmup_reduce_on_plateau_schedule
 from hf_lr.compose import Constant1, Decay, Join, Warmup
+from hf_lr.expression import Expression
 from hf_lr.equivalents import (
     ConstantFactor,
     CosineAnnealing,
@@ -224,7 +225,27 @@ def _noam(num_warmup_steps: int, d_model: int | None = None, factor: float = 1.0
     return Noam(num_warmup_steps, d_model=d_model, factor=factor, mode=mode)
 
 
-def _lambda(lr_lambda: Callable[[int], float]) -> Schedule:
+def _lambda(
+    lr_lambda: Callable[[int], float] | str,
+    params: dict[str, float] | None = None,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+) -> Schedule:
+    if isinstance(lr_lambda, str):  # a safe expression: fits JSON and the command line, pickles, resumes
+        names = dict(params or {})
+        for key, value in (("num_warmup_steps", num_warmup_steps), ("num_training_steps", num_training_steps)):
+            if value is not None and key in lr_lambda:
+                names[key] = value
+        return Expression(lr_lambda, names)
+    if params:
+        raise TypeError("`params` go with an expression string in `lr_lambda`, not with a function")
+    if num_warmup_steps:
+        warnings.warn(
+            f"schedule 'lambda' with a function has no warmup: num_warmup_steps={num_warmup_steps} is ignored "
+            "(use it inside an expression, or write it into your function)",
+            UserWarning,
+            stacklevel=4,
+        )
     return LambdaSchedule(lr_lambda)
 
 
@@ -261,7 +282,13 @@ _builtin(
     _noam,
     training=UNUSED,
 )
-_builtin("lambda", "your own multiplier function lr_lambda(step)", _lambda, warmup=UNUSED, training=UNUSED)
+_builtin(
+    "lambda",
+    "your own multiplier: a function lr_lambda(step), or a safe expression string of step and params",
+    _lambda,
+    warmup=OPTIONAL,
+    training=OPTIONAL,
+)
 class _WithWarmup:
     """Builds a schedule that has no warmup of its own, preceded by an optional generic :class:`Warmup`.
 

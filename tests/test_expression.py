@@ -1,0 +1,202 @@
+"""Safe expressions for custom lambdas: the grammar, the limits, and fuzzing with malicious and random input."""
+
+from __future__ import annotations
+
+import builtins
+import math
+import pickle
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import make_optimizer, trajectory
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hf_lr
+from hf_lr.expression import MAX_DEPTH, MAX_LENGTH, Expression, parse_expression
+
+
+@pytest.mark.parametrize(
+    ("text", "params", "expected"),
+    [
+        ("min(1, step / 100) * 0.5 ** (step // 1000)", {}, lambda k: min(1, k / 100) * 0.5 ** (k // 1000)),
+        ("1 if step < w else exp(-(step - w) / tau)", {"w": 10, "tau": 50}, lambda k: 1.0 if k < 10 else math.exp(-(k - 10) / 50)),
+        ("clip(1 - step / 300, 0.1, 1)", {}, lambda k: min(max(1 - k / 300, 0.1), 1)),
+        ("0.5 * (1 + cos(pi * step / 400)) if 0 <= step <= 400 else 0", {}, lambda k: 0.5 * (1 + math.cos(math.pi * k / 400)) if k <= 400 else 0.0),
+        ("max(0.1, 1 - sqrt(step / 500)) if not step > 500 else 0.1", {}, lambda k: max(0.1, 1 - math.sqrt(k / 500)) if k <= 500 else 0.1),
+        ("(step % 100) / 100 + floor(step / 100) * 0 + abs(-1) - 1 + ceil(0.2) - round(0.4) - log(e) + 1", {}, lambda k: (k % 100) / 100 + 1),
+        ("step > 10 and step < 20 or step == 50", {}, lambda k: float(10 < k < 20 or k == 50)),
+    ],
+)
+def test_expressions_evaluate_like_python(text: str, params: dict[str, float], expected: Any) -> None:
+    schedule = Expression(text, params)
+    steps = list(range(0, 1200, 7)) + [10, 50, 400, 500, 501]
+    assert [schedule(k) for k in steps] == pytest.approx([expected(k) for k in steps], rel=1e-12, abs=1e-15)
+    np.testing.assert_allclose(schedule.values(steps), [schedule(k) for k in steps], rtol=1e-12, atol=1e-15)
+
+
+def test_through_get_scheduler_json_ready_and_resumable() -> None:
+    kwargs = {"lr_lambda": "min(1, (step + 1) / num_warmup_steps) * decay ** (step // period)", "params": {"decay": 0.5, "period": 10}}
+    make = lambda o, **r: hf_lr.get_scheduler("lambda", o, num_warmup_steps=4, scheduler_specific_kwargs=dict(kwargs), **r)  # noqa: E731
+    lrs = [row[0] for row in trajectory(make, 30, (1.0,), train=False)]
+    assert lrs == pytest.approx([min(1, (k + 1) / 4) * 0.5 ** (k // 10) for k in range(30)], rel=1e-15)
+    scheduler = make(make_optimizer((1.0,)), completed_steps=17)
+    assert scheduler.get_last_lr()[0] == lrs[17]
+    config = scheduler.state_dict()["hf_lr"]["schedules"][0]
+    assert config == {"type": "Expression", "expression": kwargs["lr_lambda"], "params": {"decay": 0.5, "num_warmup_steps": 4.0, "period": 10.0}}
+    copy = pickle.loads(pickle.dumps(scheduler))
+    assert copy.get_last_lr() == scheduler.get_last_lr() and copy.schedules[0] == scheduler.schedules[0]
+
+
+MALICIOUS = [
+    "__import__('os').system('echo pwned')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "open('/etc/passwd').read()",
+    "step.real",
+    "step.__class__",
+    "[step] * 10",
+    "{'a': 1}",
+    "(lambda: 1)()",
+    "[x for x in (1, 2)]",
+    "f'{step}'",
+    "'a' * 10",
+    "b'x'",
+    "eval('1')",
+    "exec('x=1')",
+    "globals()",
+    "min(*[1, 2])",
+    "min(1, key=abs)",
+    "x := 1",
+    "step if step else __builtins__",
+    "os",
+    "sqrt",
+    "1j",
+    "True + 1",
+    "None",
+    "...",
+    "step[0]",
+    "9 ** 999999",
+    "2 ** -5000",
+    "1e999",
+    "-" * 40 + "1",
+    "(" * 490 + "1" + ")" * 490,
+    "1 + " * 300 + "1",
+    "x" * (MAX_LENGTH + 1),
+    "",
+    "   ",
+    "1 +",
+    "import os",
+    "step; 1",
+]
+
+
+@pytest.mark.parametrize("text", MALICIOUS)
+def test_malicious_or_invalid_input_is_rejected_with_a_clear_error(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("eval/exec must never be called")
+
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(builtins, "exec", forbidden)
+    with pytest.raises(ValueError, match="expression"):
+        Expression(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("step.__class__", "Attribute is not allowed"),
+        ("open('x')", "only the functions min, max, .* can be called"),
+        ("step + 'x'", "only numbers are allowed as constants, got 'x'"),
+        ("step * foo", r"unknown name 'foo' \(known: e, pi, step\)"),
+        ("9 ** 9999", "exponent 9999 is too large"),
+        ("x" * (MAX_LENGTH + 1), f"longer than {MAX_LENGTH} characters"),
+        ("-" * 40 + "1", f"nested more than {MAX_DEPTH} levels deep"),
+        ("min(1)", r"min\(\) takes 2 to 8 arguments, got 1"),
+    ],
+)
+def test_errors_name_the_problem(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_expression(text)
+
+
+@pytest.mark.parametrize(("text", "step"), [("1 / (step - 3)", 3), ("exp(step)", 1000), ("log(step - 5)", 2), ("2 ** (10 ** 100)", 0)])
+def test_runtime_failures_raise_a_value_error_naming_the_step(text: str, step: int) -> None:
+    schedule = Expression(text)
+    with pytest.raises(ValueError, match=rf"failed at step {step}"):
+        schedule(step)
+    with pytest.raises(ValueError, match=rf"failed at step {step}"):
+        schedule.values([step])
+
+
+def test_a_negative_expression_value_never_reaches_the_optimizer() -> None:
+    optimizer = make_optimizer()
+    scheduler = hf_lr.get_scheduler("lambda", optimizer, scheduler_specific_kwargs={"lr_lambda": "1 - step / 2"})
+    optimizer.step()
+    scheduler.step()
+    optimizer.step()
+    scheduler.step()
+    optimizer.step()
+    with pytest.raises(ValueError, match="returned -0.5 at step 3"):
+        scheduler.step()
+
+
+def test_params_are_checked() -> None:
+    with pytest.raises(ValueError, match=r"`params` names must be identifiers"):
+        Expression("step * x", {"step": 1})
+    with pytest.raises(ValueError, match=r"params\['x'\]` must be finite"):
+        Expression("step * x", {"x": math.nan})
+    with pytest.raises(TypeError, match="`params` go with an expression string"):
+        hf_lr.get_scheduler("lambda", make_optimizer(), scheduler_specific_kwargs={"lr_lambda": abs, "params": {"x": 1}})
+
+
+TOKENS = [
+    "step", "x", "1", "2.5", "0", "pi", "e", "+", "-", "*", "/", "//", "%", "**", "(", ")", ",", "<", "<=", "==", "!=",
+    "and", "or", "not", "if", "else", "min", "max", "exp", "log", "sqrt", "cos", "clip", "floor", " ", "__class__", ".",
+    "[", "]", "'", "lambda", ":", "import", "os", "__import__", "1e308", "9" * 20,
+]  # fmt: skip
+
+
+def _check(text: str) -> None:
+    try:
+        schedule = Expression(text, {"x": 3.0})
+    except (ValueError, TypeError):
+        return
+    for step in (0, 1, 7, 10**6):
+        try:
+            value = schedule(step)
+        except ValueError:
+            continue
+        assert isinstance(value, float)
+
+
+@settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TOKENS), max_size=40).map(" ".join))
+def test_fuzz_token_soup_only_raises_the_documented_errors(text: str) -> None:
+    _check(text)
+
+
+@settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=200))
+def test_fuzz_random_text_only_raises_the_documented_errors(text: str) -> None:
+    _check(text)
+
+
+@settings(max_examples=150, deadline=2000)
+@given(st.lists(st.sampled_from(["step", "x", "1", "2", "0.5"]), min_size=1, max_size=6), st.lists(st.sampled_from(["+", "-", "*", "/", "//", "%", "**"]), min_size=5, max_size=5))
+def test_fuzz_valid_arithmetic_scalar_and_vector_forms_agree(operands: list[str], operators: list[str]) -> None:
+    text = operands[0] + "".join(f" {op} {operand}" for op, operand in zip(operators, operands[1:]))
+    schedule = Expression(text, {"x": 3.0})
+    steps = np.arange(0, 60)
+    scalars = []
+    for step in steps:
+        try:
+            scalars.append(schedule(int(step)))
+        except ValueError:
+            scalars.append(math.nan)
+    with np.errstate(all="ignore"):
+        from hf_lr.expression import CONSTANTS, _evaluate
+
+        vector = np.broadcast_to(_evaluate(schedule._tree, {**CONSTANTS, "x": 3.0, "step": steps.astype(float)}, vector=True), steps.shape)
+    finite = np.isfinite(scalars) & np.isfinite(vector)
+    np.testing.assert_allclose(vector[finite], np.asarray(scalars)[finite], rtol=1e-12, atol=1e-12)

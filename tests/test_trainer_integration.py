@@ -1,0 +1,185 @@
+"""transformers.Trainer with any hf_lr name: from Python, from HfArgumentParser, resumed, and the plain route."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    HfArgumentParser,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+)
+
+import hf_lr
+from hf_lr.integrations.transformers import HfLrTrainer, HfLrTrainingArguments
+
+STEPS = 12
+
+
+class TinyDataset(torch.utils.data.Dataset):
+    """Sequences whose label is whether token 5 occurs: learnable, deterministic, no download."""
+
+    def __init__(self, size: int = 64, seed: int = 0) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        self.ids = torch.randint(6, 40, (size, 8), generator=generator)
+        self.labels = torch.randint(0, 2, (size,), generator=generator)
+        self.ids[self.labels == 1, 3] = 5
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {"input_ids": self.ids[index], "attention_mask": torch.ones(8, dtype=torch.long), "labels": self.labels[index]}
+
+
+def tiny_model(seed: int = 0) -> BertForSequenceClassification:
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, max_position_embeddings=16)
+    return BertForSequenceClassification(config)
+
+
+def _args(tmp_path: Path, cls: type = HfLrTrainingArguments, **overrides: Any) -> Any:
+    settings = dict(
+        output_dir=str(tmp_path / "out"), per_device_train_batch_size=8, max_steps=STEPS, learning_rate=1e-3, logging_steps=1,
+        save_strategy="no", report_to="none", use_cpu=True, seed=7, data_seed=7, disable_tqdm=True,
+    )  # fmt: skip
+    settings.update(overrides)
+    return cls(**settings)
+
+
+def _history(trainer: Trainer) -> tuple[list[float], list[float]]:
+    rows = [row for row in trainer.state.log_history if "learning_rate" in row]
+    return [row["learning_rate"] for row in rows], [row["loss"] for row in rows]
+
+
+def _expected(name: str, warmup: int, kwargs: dict[str, Any], lr: float = 1e-3) -> list[float]:
+    schedule = hf_lr.build_schedule(name, warmup, STEPS, **kwargs).bind(lr)
+    return [lr * schedule(step) for step in range(STEPS)]
+
+
+def step_then_hold(step: int, *, num_warmup_steps: int, num_training_steps: int, low: float = 0.25) -> float:
+    """A user-registered schedule: warmup, full lr for half the run, then `low`."""
+    if step < num_warmup_steps:
+        return (step + 1) / (num_warmup_steps + 1)
+    return 1.0 if step < num_training_steps // 2 else low
+
+
+@pytest.fixture
+def registered(clean_registry: None) -> None:
+    hf_lr.register_schedule("step_then_hold", step_then_hold)
+
+
+@pytest.mark.parametrize(
+    ("name", "warmup_steps", "kwargs"),
+    [("noam", 4, {"d_model": 32, "mode": "peak"}), ("step_then_hold", 3, {"low": 0.1}), ("cosine_annealing", 2, {"eta_min": 1e-4}), ("linear", 0.25, {})],
+)
+def test_trainer_follows_any_hf_lr_name_from_python(registered: None, tmp_path: Path, name: str, warmup_steps: float, kwargs: dict[str, Any]) -> None:
+    args = _args(tmp_path, lr_scheduler_type=name, lr_scheduler_kwargs=kwargs, warmup_steps=warmup_steps)
+    trainer = HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
+    trainer.train()
+    lrs, losses = _history(trainer)
+    warmup = args.get_warmup_steps(STEPS)
+    assert warmup == (math.ceil(STEPS * warmup_steps) if warmup_steps < 1 else warmup_steps)
+    assert lrs == pytest.approx(_expected(name, warmup, kwargs), rel=1e-12)
+    assert all(math.isfinite(loss) for loss in losses)
+
+
+def test_trainer_from_the_command_line(registered: None, tmp_path: Path) -> None:
+    parser = HfArgumentParser(HfLrTrainingArguments)
+    argv = [
+        "--output_dir", str(tmp_path / "cli"), "--max_steps", str(STEPS), "--learning_rate", "1e-3", "--logging_steps", "1",
+        "--per_device_train_batch_size", "8", "--report_to", "none", "--use_cpu", "--save_strategy", "no",
+        "--lr_scheduler_type", "step_then_hold", "--warmup_steps", "2", "--lr_scheduler_kwargs", '{"low": 0.5}',
+    ]  # fmt: skip
+    (args,) = parser.parse_args_into_dataclasses(argv)
+    trainer = HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
+    trainer.train()
+    assert _history(trainer)[0] == pytest.approx(_expected("step_then_hold", 2, {"low": 0.5}), rel=1e-12)
+    (noam,) = parser.parse_args_into_dataclasses([*argv[:-6], "--lr_scheduler_type", "noam", "--warmup_steps", "4", "--lr_scheduler_kwargs", '{"d_model": 64}'])
+    assert (noam.lr_scheduler_type, noam.lr_scheduler_kwargs) == ("noam", {"d_model": 64})
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--lr_scheduler_type", "cosin"], r"unknown schedule name 'cosin'\. Did you mean 'cosine'"),
+        (["--lr_scheduler_type", "noam", "--lr_scheduler_kwargs", '{"d_modl": 64}'], r"unknown argument\(s\) 'd_modl'.*d_model"),
+        (["--lr_scheduler_type", "lambda"], r"requires 'lr_lambda'"),
+        (["--lr_scheduler_type", "reduce_lr_on_plateau_with_warmup"], "requires an eval strategy"),
+    ],
+)
+def test_bad_names_and_arguments_fail_at_parse_time(tmp_path: Path, argv: list[str], message: str) -> None:
+    parser = HfArgumentParser(HfLrTrainingArguments)
+    with pytest.raises(ValueError, match=message):
+        parser.parse_args_into_dataclasses(["--output_dir", str(tmp_path), "--report_to", "none", *argv])
+
+
+def test_plain_training_arguments_get_hf_lr_numbers(tmp_path: Path) -> None:
+    args = _args(tmp_path, cls=TrainingArguments, lr_scheduler_type="cosine", warmup_steps=3)
+    ours = HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
+    ours.train()
+    theirs = Trainer(model=tiny_model(), args=_args(tmp_path, cls=TrainingArguments, lr_scheduler_type="cosine", warmup_steps=3), train_dataset=TinyDataset())
+    theirs.train()
+    assert isinstance(ours.lr_scheduler, hf_lr.ScheduleLR)
+    assert _history(ours) == _history(theirs)  # same learning rates and, seeded, the same losses
+
+
+def _plain_route(args: Any, optimizer_lr: float = 1e-3) -> Trainer:
+    model = tiny_model()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=optimizer_lr)
+    scheduler = hf_lr.get_scheduler("noam", optimizer, num_warmup_steps=4, scheduler_specific_kwargs={"d_model": 32, "mode": "peak"})
+    return Trainer(model=model, args=args, train_dataset=TinyDataset(), optimizers=(optimizer, scheduler))
+
+
+def test_plain_route_optimizers_tuple(tmp_path: Path) -> None:
+    trainer = _plain_route(_args(tmp_path, cls=TrainingArguments))
+    trainer.train()
+    assert _history(trainer)[0] == pytest.approx(_expected("noam", 4, {"d_model": 32, "mode": "peak"}), rel=1e-12)
+
+
+class StopAfter(TrainerCallback):
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+        if state.global_step >= self.step:
+            control.should_training_stop = True
+        return control
+
+
+@pytest.mark.parametrize("route", ["hf_lr_trainer", "plain"])
+def test_resume_from_checkpoint_reproduces_the_uninterrupted_run(tmp_path: Path, route: str) -> None:
+    def trainer(directory: str, max_steps: int) -> Trainer:
+        common = dict(output_dir=str(tmp_path / directory), save_strategy="steps", save_steps=5, max_steps=max_steps)
+        if route == "plain":
+            return _plain_route(_args(tmp_path, cls=TrainingArguments, **common))
+        args = _args(tmp_path, lr_scheduler_type="warmup_stable_decay", warmup_steps=3, lr_scheduler_kwargs={"num_decay_steps": 5}, **common)
+        return HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
+
+    full = trainer("full", STEPS)
+    full.train()
+    expected = _history(full)
+    interrupted = trainer("cut", STEPS)
+    interrupted.add_callback(StopAfter(5))  # an interruption right after the checkpoint of step 5
+    interrupted.train()
+    assert _history(interrupted)[0] == expected[0][:5]
+    resumed = trainer("cut", STEPS)
+    resumed.train(resume_from_checkpoint=str(tmp_path / "cut" / "checkpoint-5"))
+    assert resumed.state.global_step == STEPS
+    assert _history(resumed) == expected  # the checkpoint's first 5 log rows, then the resumed ones
+
+
+def test_resuming_with_another_schedule_size_raises(tmp_path: Path) -> None:
+    common = dict(output_dir=str(tmp_path / "o"), save_strategy="steps", save_steps=4)
+    first = HfLrTrainer(model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="linear", max_steps=4, **common), train_dataset=TinyDataset())
+    first.train()
+    second = HfLrTrainer(model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="linear", max_steps=8, **common), train_dataset=TinyDataset())
+    with pytest.raises(hf_lr.ScheduleMismatchError, match="num_training_steps: saved 4, live 8"):
+        second.train(resume_from_checkpoint=str(tmp_path / "o" / "checkpoint-4"))
