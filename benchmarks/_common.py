@@ -164,10 +164,32 @@ def cases(total: int) -> dict[str, Case]:
         "lambda": Case(None, None, {"lr_lambda": halving}),
     }
     names = [name for name in hf_lr.list_schedules() if hf_lr.get_schedule_entry(name).closed_form]
-    missing = sorted(set(names) - set(table))
-    if missing:
-        raise SystemExit(f"benchmarks/_common.py has no benchmark case for {missing}; add one to `cases`")
+    for name in names:
+        if name not in table:
+            table[name] = _scaled_example(name, total)
     return {name: table[name] for name in names}
+
+
+def _scaled_example(name: str, total: int) -> Case:
+    """A name without a hand-written case above: the first example of the test suite's shared table
+    (``tests/registry_cases.py``), with every length in it scaled so that the longest is ``total``."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        from registry_cases import CASES, STEP_LIKE
+    finally:
+        sys.path.remove(str(ROOT / "tests"))
+    if name not in CASES:
+        raise SystemExit(f"no benchmark case for {name!r}: add one to benchmarks/_common.py or tests/registry_cases.py")
+    w, t, kwargs = CASES[name].examples[0]
+    lengths = [w or 0, t or 0]
+    lengths += [v for k, v in kwargs.items() if k in STEP_LIKE and isinstance(v, int)]
+    lengths += list(kwargs.get("milestones", []))
+    factor = max(1, total // max(1, max(lengths)))
+    scaled = {
+        k: v * factor if k in STEP_LIKE and isinstance(v, int) else [m * factor for m in v] if k == "milestones" else v
+        for k, v in kwargs.items()
+    }
+    return Case(None if w is None else w * factor, None if t is None else t * factor, scaled)
 
 
 def hf_scheduler(name: str, optimizer: Any, case: Case, **resume: Any) -> Any:
@@ -190,4 +212,9 @@ def incumbent_scheduler(name: str, optimizer: Any, case: Case) -> tuple[Any, str
         return LambdaLR(optimizer, function), "torch LambdaLR + plain function"
     if name == "lambda":
         return LambdaLR(optimizer, case.kwargs["lr_lambda"]), "torch LambdaLR + the same function"
-    raise SystemExit(f"no incumbent for {name!r}")
+    # Names neither Transformers nor a plain function here has: a LambdaLR stepping hf_lr's own scalar formula.
+    import hf_lr
+
+    schedule = hf_lr.build_schedule(name, case.num_warmup_steps, case.num_training_steps, **case.kwargs)
+    base_lr = float(optimizer.param_groups[0]["lr"])
+    return LambdaLR(optimizer, schedule.bind(base_lr)), "torch LambdaLR + hf_lr's scalar formula"

@@ -32,8 +32,8 @@ def _model_and_optimizer(tensor_lr: bool):  # noqa: ANN202
         parameter.grad = torch.randn_like(parameter) * 1e-3
     half = LAYERS // 2
     groups = [
-        {"params": list(model[:half].parameters()), "lr": 1e-3},
-        {"params": list(model[half:].parameters()), "lr": 3e-4},  # layer-wise learning rates
+        {"params": list(model[:half].parameters()), "lr": 0.1},
+        {"params": list(model[half:].parameters()), "lr": 0.05},  # layer-wise learning rates
     ]
     for group in groups:
         if tensor_lr:

@@ -22,7 +22,7 @@ TOTAL = 10**6  # every case is sized for a 10^6-update run
 def _optimizer():  # noqa: ANN202
     import torch
 
-    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
 
 
 def _step_curve(scheduler, num_steps: int) -> list[float]:  # noqa: ANN001
@@ -49,10 +49,10 @@ def _lr_curve(name: str, case, size: int):  # noqa: ANN001, ANN202
     return hf_lr.lr_curve(
         name,
         size,
-        base_lr=1e-3,
+        base_lr=0.1,
         num_warmup_steps=case.num_warmup_steps,
         num_training_steps=case.num_training_steps,
-        **case.kwargs,
+        scheduler_specific_kwargs=case.kwargs,
     )
 
 

@@ -18,7 +18,7 @@ def _optimizer():  # noqa: ANN202
     import torch
 
     optimizer = torch.optim.AdamW(
-        [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in (1e-3, 3e-4)], lr=1e-3
+        [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in (0.1, 0.05)], lr=0.1
     )
     for group in optimizer.param_groups:
         group["initial_lr"] = group["lr"]  # what loading the optimizer's checkpoint restores
