@@ -1,7 +1,7 @@
 """Every hf_lr benchmark in one run: step cost, curves, resume construction, compiled optimizer step.
 
-Run from the repository root: ``python benchmarks/run_all.py`` (about 3-4 minutes with 2 CPU cores; ``--quick``
-takes about 2). Prints Markdown: the machine, one table per benchmark, and the issue's targets with the measured
+Run from the repository root: ``python benchmarks/run_all.py`` (5-10 minutes with 2 busy CPU cores; ``--quick``
+takes about 3). Prints Markdown: the machine, one table per benchmark, and the issue's targets with the measured
 ratios. ``--output PATH`` also writes it to a file.
 """
 
