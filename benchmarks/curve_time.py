@@ -66,9 +66,11 @@ def measure(quick: bool, stepping_steps: int) -> tuple[list[list[str]], list[tup
         # hit both sides of the ratio alike.
         curve: dict[int, list[float]] = {size: [] for size in SIZES}
         per_step: list[float] = []
-        for _ in range(rounds):
+        # Names evaluated once per update (no vectorized form) take ~1 s per 10^6 curve: fewer rounds for them.
+        slow = time_once(lambda: _lr_curve(name, case, 10**6), 1).median > 0.2
+        for _ in range(3 if slow else rounds):
             for size in SIZES:
-                calls = 10**6 // size  # 10 calls of the 10^5 curve per round, 1 of the 10^6 curve
+                calls = 1 if slow else 10**6 // size  # 10 calls of the 10^5 curve per round, 1 of the 10^6 curve
                 seconds = time_once(lambda size=size, calls=calls: [_lr_curve(name, case, size) for _ in range(calls)], 1)
                 curve[size].append(seconds.median / calls)
             scheduler, what = _incumbent(name, case)
