@@ -46,6 +46,7 @@ from hf_lr.factories import (
     get_reduce_on_plateau_schedule,
     get_wsd_schedule,
 )
+from hf_lr.param_groups import find_layers, layerwise_lr_decay
 from hf_lr.registry import (
     ENTRY_POINT_GROUP,
     ScheduleEntry,
@@ -118,6 +119,7 @@ __all__ = [
     "__version__",
     "build_schedule",
     "cycles",
+    "find_layers",
     "get_constant_schedule",
     "get_constant_schedule_with_warmup",
     "get_cosine_schedule_with_warmup",
@@ -135,6 +137,7 @@ __all__ = [
     "get_scheduler",
     "get_wsd_schedule",
     "join",
+    "layerwise_lr_decay",
     "list_schedules",
     "register_schedule",
     "resolve_last_epoch",
