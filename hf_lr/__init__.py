@@ -46,6 +46,7 @@ from hf_lr.factories import (
     get_reduce_on_plateau_schedule,
     get_wsd_schedule,
 )
+from hf_lr.lr_finder import LRFinderResult, find_lr, suggest_lr
 from hf_lr.param_groups import find_layers, layerwise_lr_decay
 from hf_lr.registry import (
     ENTRY_POINT_GROUP,
@@ -99,6 +100,7 @@ __all__ = [
     "InverseSqrt",
     "Join",
     "LambdaSchedule",
+    "LRFinderResult",
     "LinearFactor",
     "LinearWithWarmup",
     "MultiStepDecay",
@@ -120,6 +122,7 @@ __all__ = [
     "build_schedule",
     "cycles",
     "find_layers",
+    "find_lr",
     "get_constant_schedule",
     "get_constant_schedule_with_warmup",
     "get_cosine_schedule_with_warmup",
@@ -141,6 +144,7 @@ __all__ = [
     "list_schedules",
     "register_schedule",
     "resolve_last_epoch",
+    "suggest_lr",
     "warmup",
     "with_floor",
 ]
