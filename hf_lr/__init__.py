@@ -47,6 +47,8 @@ from hf_lr.factories import (
     get_reduce_on_plateau_schedule,
     get_wsd_schedule,
 )
+from hf_lr.lr_finder import LRFinderResult, find_lr, suggest_lr
+from hf_lr.param_groups import find_layers, layerwise_lr_decay
 from hf_lr.registry import (
     ENTRY_POINT_GROUP,
     ScheduleEntry,
@@ -99,6 +101,7 @@ __all__ = [
     "InverseSqrt",
     "Join",
     "LambdaSchedule",
+    "LRFinderResult",
     "LinearFactor",
     "LinearWithWarmup",
     "MultiStepDecay",
@@ -119,6 +122,8 @@ __all__ = [
     "__version__",
     "build_schedule",
     "cycles",
+    "find_layers",
+    "find_lr",
     "get_constant_schedule",
     "get_constant_schedule_with_warmup",
     "get_cosine_schedule_with_warmup",
@@ -136,10 +141,12 @@ __all__ = [
     "get_scheduler",
     "get_wsd_schedule",
     "join",
+    "layerwise_lr_decay",
     "list_schedules",
     "lr_curve",
     "register_schedule",
     "resolve_last_epoch",
+    "suggest_lr",
     "warmup",
     "with_floor",
 ]

@@ -36,6 +36,28 @@ WARMUP_KINDS = ("linear", "cosine", "exponential", "log", "1-sqrt")
 DECAY_SHAPES = ("linear", "cosine", "polynomial", "exponential", "1-sqrt")
 
 
+def geometric_cycles(steps: np.ndarray, period: int, mult: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorized (index, start, length) of the cycle holding each step, cycle ``i`` lasting ``period * mult ** i``.
+
+    The index comes from a logarithm and is then corrected exactly with integer cycle starts.
+    """
+    steps = steps.astype(np.int64)
+    if mult == 1:
+        index = steps // period
+        return index, index * period, np.full(steps.shape, period, dtype=np.int64)
+
+    def start(i: np.ndarray) -> np.ndarray:
+        return period * (mult ** i.astype(np.int64) - 1) // (mult - 1)
+
+    index = np.floor(np.log1p(steps * (mult - 1) / period) / math.log(mult)).astype(np.int64)
+    index = np.maximum(index, 0)
+    for _ in range(2):  # the float estimate is off by at most one
+        index = np.where((index > 0) & (start(index) > steps), index - 1, index)
+        index = np.where(start(index + 1) <= steps, index + 1, index)
+    first = start(index)
+    return index, first, start(index + 1) - first
+
+
 def _check_schedule(name: str, value: Any) -> Schedule:
     if not isinstance(value, Schedule):
         raise TypeError(f"`{name}` must be a hf_lr Schedule, got {value!r} ({type(value).__name__})")
@@ -438,7 +460,11 @@ class Cycles(Schedule):
             if self.limit is not None:
                 out = np.where(index >= self.limit, self._final(), out)
             return out
-        return super()._values(steps)
+        index, start, _ = geometric_cycles(steps, self.period, self.period_mult)
+        out = self.decay ** index.astype(np.float64) * self.schedule.values(steps - start)
+        if self.limit is not None:
+            out = np.where(index >= self.limit, self._final(), out)
+        return out
 
     def boundaries(self) -> tuple[int, ...]:
         count = self.limit if self.limit is not None else 8

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr.compose import geometric_cycles
 from hf_lr.schedules import Schedule, _set
 
 __all__ = [
@@ -268,10 +269,9 @@ class CosineAnnealingWarmRestarts(_Absolute):
         return r + (1.0 - r) * (1.0 + math.cos(math.pi * position / length)) / 2
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
-        if self.T_mult == 1:
-            r = self._ratio()
-            return r + (1.0 - r) * (1.0 + np.cos(math.pi * (steps % self.T_0) / self.T_0)) / 2
-        return Schedule._values(self, steps)
+        r = self._ratio()
+        _, start, length = geometric_cycles(steps, self.T_0, self.T_mult)
+        return r + (1.0 - r) * (1.0 + np.cos(math.pi * (steps - start) / length)) / 2
 
     def boundaries(self) -> tuple[int, ...]:
         return tuple(self.T_0 * (self.T_mult**k - 1) // max(1, self.T_mult - 1) if self.T_mult > 1 else self.T_0 * k for k in range(1, 6))
@@ -654,8 +654,10 @@ class TimmCosine(_Absolute):
 
     def _cycle_start(self, index: int) -> float:
         """Where cycle ``index`` starts: ``t_initial * (m ** index - 1) / (m - 1)``, well-conditioned near m = 1."""
+        # numpy's expm1 in both the scalar and the vectorized form: math.expm1 can differ by an ulp, which would
+        # put an exact cycle boundary on different sides in the two forms.
         log_m = math.log1p(self.cycle_mul - 1.0)
-        return self.t_initial * math.expm1(index * log_m) / math.expm1(log_m)
+        return float(self.t_initial * np.expm1(index * log_m) / np.expm1(log_m))
 
     def _cycle(self, t: float) -> tuple[int, float, float]:
         """(cycle index, position in it, its length) of ``t`` (a logarithm, then an exact correction)."""
@@ -683,6 +685,31 @@ class TimmCosine(_Absolute):
         k = self.k_decay
         value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + math.cos(math.pi * position**k / length**k))
         return value / lr
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        lr = self._lr()
+        t = (steps - self.warmup_t if self.warmup_prefix else steps).astype(np.float64)
+        t = np.maximum(t, 0.0)
+        if self.cycle_mul == 1.0:
+            index = np.floor(t / self.t_initial)
+            position, length = t - self.t_initial * index, np.full(t.shape, float(self.t_initial))
+        else:
+            log_m = math.log1p(self.cycle_mul - 1.0)
+            start = lambda i: self.t_initial * np.expm1(i * log_m) / np.expm1(log_m)  # noqa: E731
+            index = np.maximum(np.floor(np.log1p(t / self.t_initial * (self.cycle_mul - 1.0)) / log_m), 0.0)
+            for _ in range(2):  # the float estimate is off by at most one
+                index = np.where((index > 0) & (start(index) > t), index - 1, index)
+                index = np.where(start(index + 1) <= t, index + 1, index)
+            first = start(index)
+            position, length = np.maximum(t - first, 0.0), start(index + 1) - first
+        k = self.k_decay
+        peak = lr * self.cycle_decay**index
+        value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + np.cos(math.pi * position**k / length**k))
+        value = np.where(index >= self.cycle_limit, self.lr_min, value) / lr
+        if self.warmup_t:
+            warm = (self.warmup_lr_init + steps * ((lr - self.warmup_lr_init) / self.warmup_t)) / lr
+            value = np.where(steps < self.warmup_t, warm, value)
+        return value
 
     def boundaries(self) -> tuple[int, ...]:
         shift = self.warmup_t if self.warmup_prefix else 0
@@ -815,6 +842,19 @@ class DeepSpeedWarmup(_Absolute):
     def __call__(self, step: int) -> float:
         lr = self._lr()
         return (self.warmup_min_lr + (lr - self.warmup_min_lr) * self._gamma(step)) / lr
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        lr, w = self._lr(), self.warmup_num_steps
+        if self.warmup_type == "log":
+            warm = np.log(steps + 1.0) / math.log(w)
+        else:
+            warm = steps / w
+        if self.total_num_steps is None:
+            after: Any = 1.0
+        else:
+            after = np.maximum(0.0, (self.total_num_steps - steps) / max(1.0, self.total_num_steps - w))
+        gamma = np.where(steps < w, warm, after)
+        return (self.warmup_min_lr + (lr - self.warmup_min_lr) * gamma) / lr
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.warmup_num_steps,) + ((self.total_num_steps,) if self.total_num_steps else ())

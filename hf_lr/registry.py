@@ -581,38 +581,23 @@ def _make_entry(name: str, fn: Callable[..., Any], description: str | None, sour
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {', '.join(map(repr, KINDS))}; got kind={kind!r}")
     doc = description or (inspect.getdoc(fn) or "").split("\n")[0] or "user-registered schedule"
+    build: Callable[..., Schedule] | None = None
+    factory: Callable[..., LRScheduler] | None = None
     if kind == "schedule":
-        parameters, var_keyword, usage = _parameters(fn, skip=0)
-        return ScheduleEntry(
-            name,
-            doc,
-            build_schedule=_CheckedBuilder(name, fn),
-            warmup=usage["num_warmup_steps"],
-            training=usage["num_training_steps"],
-            parameters=parameters,
-            var_keyword=var_keyword,
-            source=source,
-        )
-    factory = kind == "factory" or (kind == "auto" and _is_factory(fn))
-    parameters, var_keyword, usage = _parameters(fn, skip=1)
-    if factory:
+        build = _CheckedBuilder(name, fn)
+    elif kind == "factory" or (kind == "auto" and _is_factory(fn)):
         accepted = frozenset(p for p in inspect.signature(fn).parameters if p in RESUME_ARGUMENTS)
-        return ScheduleEntry(
-            name,
-            doc,
-            factory=_FactoryWithSteps(fn, accepted),
-            warmup=usage["num_warmup_steps"],
-            training=usage["num_training_steps"],
-            parameters=parameters,
-            var_keyword=var_keyword,
-            source=source,
-        )
-    if var_keyword:
+        factory = _FactoryWithSteps(fn, accepted)
+    else:
+        build = _FunctionBuilder(name, fn)
+    parameters, var_keyword, usage = _parameters(fn, skip=0 if kind == "schedule" else 1)
+    if isinstance(build, _FunctionBuilder) and var_keyword:  # a multiplier taking **params gets the step counts too
         usage = {arg: OPTIONAL if value == UNUSED else value for arg, value in usage.items()}
     return ScheduleEntry(
         name,
         doc,
-        build_schedule=_FunctionBuilder(name, fn),
+        build_schedule=build,
+        factory=factory,
         warmup=usage["num_warmup_steps"],
         training=usage["num_training_steps"],
         parameters=parameters,
