@@ -226,12 +226,16 @@ class Warmup(Schedule):
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
         w = self.num_warmup_steps
-        after = self.schedule.values(np.maximum(self._inner_step(steps), 0))
         if w == 0:
-            return after
-        target = self.schedule(0 if self.prefix else w)
-        ramp = target * _ramp(self.kind, np.minimum(steps, w).astype(np.float64), w, self.start_factor, np)
-        return np.where(steps < w, ramp, after)
+            return self.schedule.values(self._inner_step(steps))
+        out = np.empty(steps.shape, dtype=np.float64)
+        warm = steps < w  # the ramp on warmup steps, the schedule on the others: each formula on its own steps
+        if warm.any():
+            target = self.schedule(0 if self.prefix else w)
+            out[warm] = target * _ramp(self.kind, steps[warm].astype(np.float64), w, self.start_factor, np)
+        if not warm.all():
+            out[~warm] = self.schedule.values(self._inner_step(steps[~warm]))
+        return out
 
     def boundaries(self) -> tuple[int, ...]:
         shift = self.num_warmup_steps if self.prefix else 0

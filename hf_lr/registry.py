@@ -228,6 +228,7 @@ def _noam(num_warmup_steps: int, d_model: int | None = None, factor: float = 1.0
 def _lambda(
     lr_lambda: Callable[[int], float] | str,
     params: dict[str, float] | None = None,
+    vectorized: bool = False,
     num_warmup_steps: int | None = None,
     num_training_steps: int | None = None,
 ) -> Schedule:
@@ -236,7 +237,7 @@ def _lambda(
         for key, value in (("num_warmup_steps", num_warmup_steps), ("num_training_steps", num_training_steps)):
             if value is not None and key in lr_lambda:
                 names[key] = value
-        return Expression(lr_lambda, names)
+        return Expression(lr_lambda, names)  # always vectorized
     if params:
         raise TypeError("`params` go with an expression string in `lr_lambda`, not with a function")
     if num_warmup_steps:
@@ -246,7 +247,7 @@ def _lambda(
             UserWarning,
             stacklevel=4,
         )
-    return LambdaSchedule(lr_lambda)
+    return LambdaSchedule(lr_lambda, vectorized=vectorized)
 
 
 _builtin("linear", "step/W during warmup, then linear decay to 0 at T", LinearWithWarmup)

@@ -114,10 +114,9 @@ class Schedule:
         return self._values(steps)
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
-        # Fallback for schedules with no vectorized formula (user functions): evaluate point by point.
-        return np.fromiter((self(int(step)) for step in steps.ravel()), dtype=np.float64, count=steps.size).reshape(
-            steps.shape
-        )
+        # Fallback for schedules with no vectorized formula (user functions): evaluate point by point (mapping over
+        # Python ints is about 2x faster than converting numpy integers one by one).
+        return np.fromiter(map(self, steps.ravel().tolist()), dtype=np.float64, count=steps.size).reshape(steps.shape)
 
     def bind(self, base_lr: float) -> Schedule:
         """Return the schedule a parameter group with base learning rate ``base_lr`` follows."""
@@ -838,12 +837,16 @@ class LambdaSchedule(Schedule):
     """A user's own multiplier function ``fn(step) -> float``.
 
     The function must return a finite, non-negative number for every step (the scheduler checks each value and
-    raises otherwise). To pickle the scheduler, use a module-level function or a picklable callable object, not a
+    raises otherwise). Curves call it once per step; with ``vectorized=True`` it is called once with a numpy array
+    of steps instead (for functions written with numpy operations, e.g. ``lambda s: 0.5 ** (s // 10)``), about 100x
+    faster for long curves. To pickle the scheduler, use a module-level function or a picklable callable object, not a
     ``lambda``. Two ``LambdaSchedule`` objects are equal when they wrap the same function.
 
     Args:
         fn (`Callable[[int], float]`):
             The multiplier function.
+        vectorized (`bool`, *optional*, defaults to `False`):
+            Whether ``fn`` also works element-wise on a numpy array of steps.
 
     Example:
         >>> from hf_lr import LambdaSchedule
@@ -852,22 +855,35 @@ class LambdaSchedule(Schedule):
     """
 
     fn: Callable[[int], float]
+    vectorized: bool = False
 
     def __post_init__(self) -> None:
         if not callable(self.fn):
             raise TypeError(f"`lr_lambda` must be callable, got {self.fn!r} ({type(self.fn).__name__})")
+        _set(self, vectorized=bool(self.vectorized))
 
     def __call__(self, step: int) -> float:
         return float(self.fn(step))
 
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        if not self.vectorized:
+            return super()._values(steps)
+        values = np.asarray(self.fn(steps), dtype=np.float64)  # type: ignore[arg-type]
+        if values.shape != steps.shape:
+            raise ValueError(
+                f"LambdaSchedule(vectorized=True): {_callable_name(self.fn)} returned shape {values.shape} for steps of "
+                f"shape {steps.shape}; it must work element-wise on a numpy array of steps"
+            )
+        return values
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, LambdaSchedule) and other.fn is self.fn
+        return isinstance(other, LambdaSchedule) and other.fn is self.fn and other.vectorized == self.vectorized
 
     def __hash__(self) -> int:
         return hash((LambdaSchedule, id(self.fn)))
 
     def config(self) -> dict[str, Any]:
-        return {"type": "LambdaSchedule", "fn": _callable_name(self.fn)}
+        return {"type": "LambdaSchedule", "fn": _callable_name(self.fn), "vectorized": self.vectorized}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -172,7 +172,7 @@ CASES: dict[str, Case] = {
         lambda w, t, kw: (w - 1, 10_000),
     ),
     "lambda": Case(
-        ((None, None, {"lr_lambda": halving_every_ten}),),
+        ((None, None, {"lr_lambda": halving_every_ten}), (None, None, {"lr_lambda": halving_every_ten, "vectorized": True})),
         st.just((None, None, {"lr_lambda": halving_every_ten})),
         lambda w, t, kw: (0, 10_000),
     ),
