@@ -211,6 +211,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per_device_train_batch_size", type=int, default=16)
     parser.add_argument("--per_device_eval_batch_size", type=int, default=64)
     parser.add_argument("--learning_rate", type=float, default=2e-3)
+    parser.add_argument(
+        "--classifier_learning_rate",
+        type=float,
+        default=None,
+        help="A separate learning rate for the classification head (a third parameter group); default: --learning_rate.",
+    )
     parser.add_argument("--weight_decay", type=float, default=0.01)
     parser.add_argument(
         "--lr_scheduler_type",
@@ -291,7 +297,8 @@ def requested_processes_from_parent() -> int | None:
     except Exception:  # no psutil, no permission, parent gone: nothing to check against
         return None
     text = " ".join(cmdline)
-    if "accelerate" not in text or "launch" not in cmdline:
+    # `accelerate launch ...` or `python -m accelerate.commands.launch ...`
+    if "accelerate" not in text or not any(part == "launch" or part.endswith(".launch") for part in cmdline):
         return None
     match = re.search(r"--num[_-]processes[= ](\d+)", text)
     return int(match.group(1)) if match else None
@@ -520,13 +527,8 @@ def train(args, accelerator, output_dir, tracking, DataLoader, DataCollatorWithP
     )
     eval_dataloader = DataLoader(processed["validation"], collate_fn=collator, batch_size=args.per_device_eval_batch_size)
 
-    # ---- optimizer: two groups, as in Transformers' examples ----------------------------------------------------
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(nd in n for nd in no_decay)], "weight_decay": args.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(nd in n for nd in no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=args.learning_rate)
+    # ---- optimizer: decay / no-decay groups as in Transformers' examples, optionally the head apart --------------
+    optimizer = torch.optim.AdamW(parameter_groups(model, args), lr=args.learning_rate)
 
     # ---- resume state --------------------------------------------------------------------------------------------
     completed_steps = 0
@@ -683,6 +685,7 @@ def train(args, accelerator, output_dir, tracking, DataLoader, DataCollatorWithP
         "eval_loss": loss_sum / max(1, seen),
         "eval_examples": seen,
         "num_processes": accelerator.num_processes,
+        "world_size": torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1,
         "optimizer_updates": completed_steps,
         "max_train_steps": max_train_steps,
         "num_warmup_steps": num_warmup_steps,
@@ -698,6 +701,27 @@ def train(args, accelerator, output_dir, tracking, DataLoader, DataCollatorWithP
     if is_main:
         (output_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+def parameter_groups(model: torch.nn.Module, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Group 0: weights with decay; group 1: biases and norms; group 2 (with --classifier_learning_rate): the head."""
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
+    head_names: set[str] = set()
+    if args.classifier_learning_rate is not None:
+        head = getattr(model, "classifier", None) or getattr(model, "score", None)
+        if head is None:
+            raise SystemExit("--classifier_learning_rate: the model has no `classifier` or `score` head")
+        head_ids = {id(p) for p in head.parameters()}
+        head_names = {n for n, p in model.named_parameters() if id(p) in head_ids}
+    body = [(n, p) for n, p in model.named_parameters() if n not in head_names]
+    groups: list[dict[str, Any]] = [
+        {"params": [p for n, p in body if not any(nd in n for nd in no_decay)], "weight_decay": args.weight_decay},
+        {"params": [p for n, p in body if any(nd in n for nd in no_decay)], "weight_decay": 0.0},
+    ]
+    if head_names:
+        head_params = [p for n, p in model.named_parameters() if n in head_names]
+        groups.append({"params": head_params, "weight_decay": args.weight_decay, "lr": args.classifier_learning_rate})
+    return groups
 
 
 def load_model_and_optimizer(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
