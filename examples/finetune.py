@@ -505,6 +505,10 @@ def train(args, accelerator, output_dir, tracking, DataLoader, DataCollatorWithP
     else:
         num_labels = len(set(raw["train"][args.label_column]))
 
+    label_to_id = None
+    if not hasattr(label_feature, "names") and any(isinstance(v, str) for v in raw["train"][args.label_column]):
+        label_to_id = {label: index for index, label in enumerate(sorted(set(raw["train"][args.label_column])))}
+
     if args.model_name_or_path is None:
         tokenizer = builtin_tokenizer()
         model = builtin_model(len(tokenizer), num_labels, tokenizer.pad_token_id)
@@ -513,10 +517,14 @@ def train(args, accelerator, output_dir, tracking, DataLoader, DataCollatorWithP
 
         tokenizer = AutoTokenizer.from_pretrained(args.model_name_or_path)
         model = AutoModelForSequenceClassification.from_pretrained(args.model_name_or_path, num_labels=num_labels)
+        if tokenizer.pad_token is None:  # decoder-only models (GPT-2, Llama) have no padding token
+            tokenizer.pad_token = tokenizer.eos_token
+            model.config.pad_token_id = tokenizer.pad_token_id
 
     def tokenize(batch: dict[str, list[Any]]) -> dict[str, Any]:
         encoded = tokenizer(*(batch[c] for c in columns), truncation=True, max_length=args.max_length)
-        encoded["labels"] = batch[args.label_column]
+        labels = batch[args.label_column]
+        encoded["labels"] = [label_to_id[v] for v in labels] if label_to_id is not None else labels
         return encoded
 
     with accelerator.main_process_first():
@@ -569,6 +577,10 @@ def train(args, accelerator, output_dir, tracking, DataLoader, DataCollatorWithP
         scheduler_specific_kwargs=args.scheduler_kwargs,
         **resume_kwargs,
     )
+    if isinstance(lr_scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        raise SystemExit(f"--lr_scheduler_type {entry.name}: steps on a metric, not per update; pick a per-update schedule")
+    if resume_path is not None:
+        check_resumable(trainer_state, lr_scheduler, accelerator.num_processes, args.gradient_accumulation_steps)
 
     model, optimizer, lr_scheduler = accelerator.prepare(model, optimizer, lr_scheduler)
     if resume_path is not None and args.resume_method == "state":
@@ -657,6 +669,7 @@ def train(args, accelerator, output_dir, tracking, DataLoader, DataCollatorWithP
                         "num_warmup_steps": num_warmup_steps,
                         "num_processes": accelerator.num_processes,
                         "gradient_accumulation_steps": args.gradient_accumulation_steps,
+                        "schedules": schedule_record(lr_scheduler.scheduler),
                     },
                 )
             if args.kill_after_step is not None and completed_steps == args.kill_after_step:
@@ -701,6 +714,41 @@ def train(args, accelerator, output_dir, tracking, DataLoader, DataCollatorWithP
     if is_main:
         (output_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+def json_safe(value: Any) -> Any:
+    """The value as JSON would give it back (tuples become lists), for comparisons with a loaded trainer state."""
+    return json.loads(json.dumps(value))
+
+
+def schedule_record(scheduler: Any) -> Any:
+    """Every group's schedule configuration (hf_lr's ``ScheduleLR``), or None for other schedulers."""
+    configs = getattr(scheduler, "schedule_configs", None)
+    return json_safe(configs()) if configs is not None else None
+
+
+def check_resumable(trainer_state: dict[str, Any], lr_scheduler: Any, num_processes: int, accumulation: int) -> None:
+    """Refuse to resume with another schedule; warn when the data position cannot be reproduced exactly.
+
+    The ``initial_lr`` route never reads the saved scheduler state, so it would silently switch curves if the flags
+    changed; the ``state`` route is protected by ``ScheduleLR.load_state_dict`` too, and this check comes first.
+    """
+    saved = trainer_state.get("schedules")
+    live = schedule_record(lr_scheduler)
+    if saved != live:
+        raise SystemExit(
+            "refusing to resume: the checkpoint was trained with another schedule configuration.\n"
+            f"  saved: {saved}\n  now:   {live}\n"
+            "Pass the same --lr_scheduler_type, --num_warmup_steps/--warmup_ratio, --max_train_steps/--num_train_epochs "
+            "and --scheduler_kwargs as the interrupted run."
+        )
+    before = (trainer_state.get("num_processes"), trainer_state.get("gradient_accumulation_steps"))
+    if before != (num_processes, accumulation):
+        logger.warning(
+            "resuming with %d process(es) and accumulation %d, the checkpoint used %s and %s: the schedule still "
+            "continues at the right update, but the batches skipped in the current epoch are not exactly those seen",
+            num_processes, accumulation, *before,
+        )
 
 
 def parameter_groups(model: torch.nn.Module, args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -286,3 +286,17 @@ def test_bad_arguments_are_rejected(argv, message, capsys):
     with pytest.raises(SystemExit):
         finetune.parse_args(["--output_dir", "x", *argv])
     assert message in capsys.readouterr().err
+
+
+def test_resuming_with_another_schedule_is_refused():
+    import torch
+
+    def scheduler(name, warmup, total):
+        optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+        return hf_lr.get_scheduler(name, optimizer, num_warmup_steps=warmup, num_training_steps=total)
+
+    state = {"schedules": finetune.schedule_record(scheduler("cosine", 2, 10)), "num_processes": 1, "gradient_accumulation_steps": 2}
+    finetune.check_resumable(state, scheduler("cosine", 2, 10), 1, 2)  # same configuration: accepted
+    for name, warmup, total in (("linear", 2, 10), ("cosine", 3, 10), ("cosine", 2, 12)):
+        with pytest.raises(SystemExit, match="another schedule configuration"):
+            finetune.check_resumable(state, scheduler(name, warmup, total), 1, 2)
