@@ -466,14 +466,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             transformers.utils.logging.set_verbosity_error()
             logger.setLevel(logging.ERROR)
         metrics = train(args, accelerator, output_dir, tracking, DataLoader, DataCollatorWithPadding, tqdm, set_seed)
-    finally:
-        # An orderly shutdown: without it a rank sometimes aborts at exit ("terminate called without an active
-        # exception") while the process group is torn down by the interpreter.
-        accelerator.wait_for_everyone()
+    except BaseException:
+        # A failing rank must not wait at a barrier (the others may be blocked in a collective): release what is
+        # local and leave; the launcher stops the other ranks.
         accelerator.end_training()
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+        destroy_process_group()
+        raise
+    # An orderly shutdown: without it a rank sometimes aborts at exit ("terminate called without an active
+    # exception") while the interpreter tears the process group down.
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    destroy_process_group()
     return metrics
+
+
+def destroy_process_group() -> None:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def _tensorboard_available() -> bool:
