@@ -198,7 +198,9 @@ def text_columns(args: argparse.Namespace, columns: list[str]) -> tuple[str, ...
 # --------------------------------------------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--output_dir", type=str, required=True, help="Where checkpoints, CSVs and metrics go.")
+    parser.add_argument(
+        "--output_dir", type=str, default="outputs/finetune", help="Where checkpoints, CSVs and metrics go."
+    )
     parser.add_argument("--seed", type=int, default=42, help="Seed for the model init, data order and dropout.")
     parser.add_argument("--model_name_or_path", type=str, default=None, help="Hub id or local path (default: tiny built-in BERT).")
     parser.add_argument("--dataset_name", type=str, default=None, help="Hub data set or local csv/json (default: built-in data).")

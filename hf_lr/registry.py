@@ -59,6 +59,9 @@ from hf_lr.schedules import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "OPTIONAL",
+    "REQUIRED",
+    "UNUSED",
     "ScheduleEntry",
     "build_schedule",
     "get_schedule_entry",
@@ -73,6 +76,7 @@ RESUME_ARGUMENTS = ("last_epoch", "completed_steps")
 # Parameters that a schedule class fills in itself when bound to a group's learning rate.
 BOUND_FIELDS = frozenset({"lr_init", "group_lr"})
 
+#: How an entry uses ``num_warmup_steps`` / ``num_training_steps`` (``ScheduleEntry.warmup`` and ``.training``).
 REQUIRED, OPTIONAL, UNUSED = "required", "optional", "unused"
 
 

@@ -256,7 +256,8 @@ class ScheduleLR(LambdaLR):
         }
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
-        """Restore the step count and base learning rates saved by :meth:`state_dict`.
+        """Restore the step count and base learning rates saved by :meth:`state_dict`, and set the optimizer's
+        learning rates to the schedule's values at that step (torch's schedulers leave them to the optimizer state).
 
         A state without hf_lr's record (saved by a plain ``LambdaLR``, e.g. Transformers') loads with a warning, since
         its schedule cannot be checked.
@@ -301,5 +302,12 @@ class ScheduleLR(LambdaLR):
         self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
         self.base_lrs = [check_base_lr(lr, where=f"base_lrs[{i}]") for i, lr in enumerate(base_lrs)]
         self._bind()
-        last_lr = state_dict.get("_last_lr")
-        self._last_lr = [float(lr) for lr in last_lr] if last_lr is not None else self.get_lr()
+        # Unlike torch, also set the optimizer's learning rates to the schedule's values at the loaded step, so that
+        # loading the scheduler state alone is enough (loading the optimizer state too writes the same values).
+        lrs = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            if isinstance(group["lr"], Tensor):
+                group["lr"].fill_(lr)
+            else:
+                group["lr"] = lr
+        self._last_lr = lrs

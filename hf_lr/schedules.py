@@ -743,8 +743,9 @@ class Noam(Schedule):
 
     How the optimizer's learning rate relates, by ``mode``:
 
-    - ``"absolute"`` (default): the learning rate *is* ``noam(s)``, the paper's absolute values, whatever the
-      optimizer's learning rate (which must be > 0); every group follows the same absolute curve.
+    - ``"absolute"`` (default): the learning rate is ``noam(s)``, the paper's absolute values, whatever the
+      optimizer's learning rate (which must be > 0); every group follows the same absolute curve. (As a
+      ``LambdaLR`` multiplier, ``lr * (noam(s) / lr)``, it can differ from ``noam(s)`` in the last bit.)
     - ``"peak"``: the optimizer's learning rate is the peak, reached at ``s == W``: ``lr * min(sqrt(W / s), s / W)``.
       ``d_model`` and ``factor`` are not used; groups keep their ratios (layer-wise learning rates).
     - ``"scale"``: the classic ``LambdaLR`` port, ``lr * noam(s)``; with ``lr=1.0`` it equals ``"absolute"``.

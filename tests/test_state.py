@@ -167,3 +167,16 @@ def test_scheduler_is_a_lambdalr_and_steps_under_accelerate() -> None:
             wrapped.step()
     assert scheduler.last_epoch == 3
     assert wrapped.get_last_lr() == [pytest.approx(0.0875)]
+
+
+def test_loading_the_scheduler_state_alone_sets_the_optimizer_lrs() -> None:
+    optimizer = make_optimizer((0.1, 0.2))
+    scheduler = hf_lr.get_linear_schedule_with_warmup(optimizer, 2, 10)
+    for _ in range(5):
+        optimizer.step()
+        scheduler.step()
+    fresh_optimizer = make_optimizer((0.1, 0.2))
+    fresh = hf_lr.get_linear_schedule_with_warmup(fresh_optimizer, 2, 10)
+    fresh.load_state_dict(_roundtrip(scheduler.state_dict()))
+    assert [g["lr"] for g in fresh_optimizer.param_groups] == [g["lr"] for g in optimizer.param_groups] == scheduler.get_last_lr()
+    assert fresh.get_last_lr() == scheduler.get_last_lr()
