@@ -9,7 +9,7 @@ sentiment-like data set with a learnable signal), on 1 process or many, on CPU o
         examples/finetune.py --output_dir runs/demo2                         # 2 CPU processes (gloo)
     accelerate launch --multi_gpu --num_processes 4 examples/finetune.py ... # 4 GPUs
 
-See examples/README_finetune.md for resuming and for how the schedule counts optimizer updates.
+See the README ("Fine-tuning with Accelerate") for resuming and for how the schedule counts optimizer updates.
 
 How the schedule counts optimizer updates
 -----------------------------------------
