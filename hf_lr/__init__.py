@@ -49,6 +49,7 @@ from hf_lr.factories import (
 )
 from hf_lr.lr_finder import LRFinderResult, find_lr, suggest_lr
 from hf_lr.param_groups import find_layers, layerwise_lr_decay
+from hf_lr.plotting import plot
 from hf_lr.registry import (
     ENTRY_POINT_GROUP,
     ScheduleEntry,
@@ -144,6 +145,7 @@ __all__ = [
     "layerwise_lr_decay",
     "list_schedules",
     "lr_curve",
+    "plot",
     "register_schedule",
     "resolve_last_epoch",
     "suggest_lr",

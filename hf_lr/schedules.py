@@ -298,6 +298,11 @@ class CosineWithHardRestarts(_WarmupThenDecay):
         super().__post_init__()
         _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, exclusive_minimum=True))
 
+    def boundaries(self) -> tuple[int, ...]:
+        w, t = self.num_warmup_steps, self.num_training_steps
+        restarts = [w + math.ceil((t - w) * k / self.num_cycles) for k in range(1, math.ceil(self.num_cycles))]
+        return tuple(sorted({w, t, *(r for r in restarts if w < r < t)}))
+
     def __call__(self, step: int) -> float:
         if step < self.num_warmup_steps:
             return _linear_warmup(step, self.num_warmup_steps)
