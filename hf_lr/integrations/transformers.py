@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import inspect
 import json
 from typing import Any
 
@@ -52,16 +53,13 @@ def _check_kwargs(entry: ScheduleEntry, kwargs: dict[str, Any]) -> None:
             f"lr_scheduler_kwargs has unknown argument(s) {', '.join(map(repr, unknown))} for lr_scheduler_type="
             f"{entry.name!r}; it accepts: {entry.signature() or 'none'}"
         )
-    missing = [name for name, default in entry.parameters.items() if default is dataclasses.MISSING or default is _EMPTY]
-    missing = [name for name in missing if name not in kwargs]
+    missing = [name for name, default in entry.parameters.items() if default is inspect.Parameter.empty and name not in kwargs]
     if missing:
         raise ValueError(
             f"lr_scheduler_type={entry.name!r} requires {', '.join(map(repr, missing))} in lr_scheduler_kwargs "
             f"(its parameters: {entry.signature()})"
         )
 
-
-_EMPTY = __import__("inspect").Parameter.empty
 
 
 @dataclasses.dataclass
