@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -91,19 +92,21 @@ def test_trainer_follows_any_hf_lr_name_from_python(registered: None, tmp_path: 
     assert all(math.isfinite(loss) for loss in losses)
 
 
-def test_trainer_from_the_command_line(registered: None, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "warmup", "kwargs"), [("step_then_hold", 2, {"low": 0.5}), ("noam", 4, {"d_model": 64, "mode": "peak"})]
+)
+def test_trainer_from_the_command_line(registered: None, tmp_path: Path, name: str, warmup: int, kwargs: dict[str, Any]) -> None:
     parser = HfArgumentParser(HfLrTrainingArguments)
     argv = [
         "--output_dir", str(tmp_path / "cli"), "--max_steps", str(STEPS), "--learning_rate", "1e-3", "--logging_steps", "1",
         "--per_device_train_batch_size", "8", "--report_to", "none", "--use_cpu", "--save_strategy", "no",
-        "--lr_scheduler_type", "step_then_hold", "--warmup_steps", "2", "--lr_scheduler_kwargs", '{"low": 0.5}',
+        "--lr_scheduler_type", name, "--warmup_steps", str(warmup), "--lr_scheduler_kwargs", json.dumps(kwargs),
     ]  # fmt: skip
     (args,) = parser.parse_args_into_dataclasses(argv)
+    assert (args.lr_scheduler_type, args.lr_scheduler_kwargs) == (name, kwargs)
     trainer = HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
     trainer.train()
-    assert _history(trainer)[0] == pytest.approx(_expected("step_then_hold", 2, {"low": 0.5}), rel=1e-12)
-    (noam,) = parser.parse_args_into_dataclasses([*argv[:-6], "--lr_scheduler_type", "noam", "--warmup_steps", "4", "--lr_scheduler_kwargs", '{"d_model": 64}'])
-    assert (noam.lr_scheduler_type, noam.lr_scheduler_kwargs) == ("noam", {"d_model": 64})
+    assert _history(trainer)[0] == pytest.approx(_expected(name, warmup, kwargs), rel=1e-12)
 
 
 @pytest.mark.parametrize(
