@@ -140,8 +140,21 @@ class Decay(Schedule):
         return max(0.0, float(_decay_shape(self.shape, progress, self.power, self.end, math)))
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
-        progress = np.minimum(steps, self.num_steps) / self.num_steps
-        return np.maximum(0.0, _decay_shape(self.shape, progress, self.power, self.end, np))
+        x = np.minimum(steps, self.num_steps).astype(np.float64)
+        x /= self.num_steps
+        if self.shape not in ("cosine", "linear"):
+            return np.maximum(0.0, _decay_shape(self.shape, x, self.power, self.end, np))
+        # The two common shapes in place: the scalar form's operations, products commuting exactly.
+        if self.shape == "cosine":
+            x *= math.pi
+            np.cos(x, out=x)
+            x += 1.0
+            x *= 0.5
+        else:
+            np.subtract(1.0, x, out=x)
+        x *= 1.0 - self.end
+        x += self.end
+        return np.maximum(x, 0.0, out=x)
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.num_steps,)

@@ -706,8 +706,9 @@ class TimmCosine(_Absolute):
             first = start(index)
             position, length = np.maximum(t - first, 0.0), start(index + 1) - first
         k = self.k_decay
+        ratio = position / length if k == 1.0 else position**k / length**k  # x ** 1.0 == x: skip two float powers
         peak = lr * self.cycle_decay**index
-        value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + np.cos(math.pi * position**k / length**k))
+        value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + np.cos(math.pi * ratio))
         value = np.where(index >= self.cycle_limit, self.lr_min, value) / lr
         if self.warmup_t:
             warm = (self.warmup_lr_init + steps * ((lr - self.warmup_lr_init) / self.warmup_t)) / lr
