@@ -250,6 +250,18 @@ class Warmup(Schedule):
             out[~warm] = self.schedule.values(self._inner_step(steps[~warm]))
         return out
 
+    def range_values(self, start: int, stop: int) -> np.ndarray:
+        w, shift = self.num_warmup_steps, self.num_warmup_steps if self.prefix else 0
+        if start >= w:
+            return self.schedule.range_values(start - shift, stop - shift)
+        out = np.empty(stop - start, dtype=np.float64)
+        middle = min(stop, w)
+        target = self.schedule(0 if self.prefix else w)
+        out[: middle - start] = target * _ramp(self.kind, np.arange(start, middle, dtype=np.float64), w, self.start_factor, np)
+        if stop > w:
+            out[middle - start :] = self.schedule.range_values(w - shift, stop - shift)
+        return out
+
     def boundaries(self) -> tuple[int, ...]:
         shift = self.num_warmup_steps if self.prefix else 0
         inner = tuple(b + shift for b in self.schedule.boundaries() if b + shift > self.num_warmup_steps)
@@ -315,6 +327,16 @@ class Join(Schedule):
             mask = index == i
             if mask.any():
                 out[mask] = schedule.values(steps[mask] - starts[i])
+        return out
+
+    def range_values(self, start: int, stop: int) -> np.ndarray:
+        out = np.empty(stop - start, dtype=np.float64)
+        starts = (0,) + self.boundaries_
+        ends = self.boundaries_ + (max(stop, starts[-1]),)
+        for schedule, first, end in zip(self.schedules, starts, ends):
+            low, high = max(start, first), min(stop, end)
+            if low < high:
+                out[low - start : high - start] = schedule.range_values(low - first, high - first)
         return out
 
     def boundaries(self) -> tuple[int, ...]:

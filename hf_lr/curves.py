@@ -39,7 +39,7 @@ def _multipliers(schedule: Schedule, num_steps: int) -> np.ndarray:
         # without the per-element numpy-integer conversions of the generic fallback (about 2x faster).
         values = np.fromiter(map(schedule, range(num_steps)), dtype=np.float64, count=num_steps)
     else:
-        values = schedule.values(np.arange(num_steps, dtype=np.int64))
+        values = schedule.range_values(0, num_steps)
     return _checked(values, schedule)
 
 

@@ -707,7 +707,8 @@ class TimmCosine(_Absolute):
             position, length = np.maximum(t - first, 0.0), start(index + 1) - first
         k = self.k_decay
         ratio = position / length if k == 1.0 else position**k / length**k  # x ** 1.0 == x: skip two float powers
-        peak = lr * self.cycle_decay**index
+        # cycle_decay ** index via exp-log (a float power per element costs as much as the rest); exact at decay 1.
+        peak = lr if self.cycle_decay == 1.0 else lr * np.exp(index * math.log(self.cycle_decay))
         value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + np.cos(math.pi * ratio))
         value = np.where(index >= self.cycle_limit, self.lr_min, value) / lr
         if self.warmup_t:

@@ -113,6 +113,10 @@ class Schedule:
         steps = _as_steps(steps)
         return self._values(steps)
 
+    def range_values(self, start: int, stop: int) -> np.ndarray:
+        """``values(range(start, stop))``; composites split a range into slices instead of masks (curves)."""
+        return self._values(np.arange(start, stop, dtype=np.int64))
+
     def _values(self, steps: np.ndarray) -> np.ndarray:
         # Fallback for schedules with no vectorized formula (user functions): evaluate point by point (mapping over
         # Python ints is about 2x faster than converting numpy integers one by one).
