@@ -53,6 +53,9 @@ class LRFinderResult:
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
         ax.plot(self.lrs, self.losses, color="0.75", linewidth=0.8, label="loss")
+        if self.smoothed:  # keep the divergence spike from flattening the interesting part
+            low, start = min(self.smoothed), self.smoothed[0]
+            ax.set_ylim(min(low, min(self.losses)) - 0.05 * abs(start), max(start, low) + 0.5 * abs(start - low) + 1e-12)
         ax.plot(self.lrs, self.smoothed, color="C0", linewidth=1.8, label="smoothed loss")
         if show_suggestion and self.suggestion is not None:
             ax.axvline(self.suggestion, color="C3", linestyle="--", label=f"suggestion {self.suggestion:.2e}")
@@ -117,7 +120,7 @@ def suggest_lr(lrs: Iterable[float], losses: Iterable[float], skip_start: int = 
     if end - start < 3:
         return None
     slopes = _windowed_slopes(x[start:end], centred[start:end], window)
-    return float(np.exp(x[start + int(np.argmin(slopes))]))
+    return float(np.asarray(list(lrs), dtype=np.float64)[finite][start + int(np.argmin(slopes))])  # a tested lr
 
 
 def _loss_of(model: nn.Module, batch: Any, loss_fn: Callable[[nn.Module, Any], Tensor] | None) -> Tensor:
@@ -136,11 +139,25 @@ def _loss_of(model: nn.Module, batch: Any, loss_fn: Callable[[nn.Module, Any], T
 
 
 def _batches(dataloader: Iterable[Any]) -> Iterator[Any]:
+    """Batches forever (re-iterating the loader); leaving mid-epoch ends the loader's iteration properly."""
     while True:
-        empty = True
-        for batch in dataloader:
-            empty = False
-            yield batch
+        iterator = iter(dataloader)
+        finished, empty = False, True
+        try:
+            for batch in iterator:
+                empty = False
+                yield batch
+            finished = True
+        finally:
+            if not finished:
+                close = getattr(iterator, "close", None)
+                if callable(close):
+                    close()
+                # Accelerate's loaders register with the gradient state on entry and only leave it at the epoch's
+                # end: leave it here, or a later accumulate()/gather_for_metrics() believes a loader is running.
+                end = getattr(dataloader, "end", None)
+                if callable(end) and getattr(getattr(dataloader, "gradient_state", None), "in_dataloader", False):
+                    end()
         if empty:
             raise ValueError("`dataloader` yielded no batch")
 
@@ -222,6 +239,13 @@ def find_lr(
     accumulation = check_int("gradient_accumulation_steps", gradient_accumulation_steps, minimum=1)
     skip_start = check_int("skip_start", skip_start)
 
+    if accelerator is not None and getattr(accelerator, "gradient_accumulation_steps", 1) != 1:
+        raise ValueError(
+            "find_lr accumulates gradients itself: build the Accelerator with gradient_accumulation_steps=1 and pass "
+            f"gradient_accumulation_steps to find_lr (got an Accelerator with "
+            f"gradient_accumulation_steps={accelerator.gradient_accumulation_steps}; its backward would divide the "
+            "loss a second time)"
+        )
     saved = _snapshot(model, optimizer) if restore else None
     base = [float(group["lr"]) for group in optimizer.param_groups]
     ratios = [lr / base[0] if base[0] > 0 else 1.0 for lr in base]
@@ -266,6 +290,7 @@ def find_lr(
                 stopped = True
                 break
     finally:
+        batches.close()  # ends the data loader's iteration (Accelerate tracks loaders that are mid-epoch)
         if saved is not None:
             _restore(model, optimizer, saved)
     if len(smoothed) < len(lrs):  # the last loss was not finite: it has no smoothed value

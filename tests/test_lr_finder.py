@@ -207,3 +207,17 @@ def test_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
     model, batches = regression()
     with pytest.raises(ValueError, match=message):
         hf_lr.find_lr(model, torch.optim.SGD(model.parameters(), lr=0.01), batches, loss_fn=mse, **kwargs)
+
+
+def test_an_accelerator_that_accumulates_itself_is_refused_and_loaders_are_closed() -> None:
+    from accelerate import Accelerator
+
+    model, batches = regression()
+    accelerator = Accelerator(cpu=True, gradient_accumulation_steps=2)
+    with pytest.raises(ValueError, match="build the Accelerator with gradient_accumulation_steps=1"):
+        hf_lr.find_lr(model, torch.optim.SGD(model.parameters(), lr=0.01), batches, loss_fn=mse, accelerator=accelerator)
+    accelerator = Accelerator(cpu=True)
+    loader = torch.utils.data.DataLoader(list(zip(*[torch.cat(t) for t in zip(*batches)])), batch_size=32)
+    model, optimizer, loader = accelerator.prepare(model, torch.optim.SGD(model.parameters(), lr=0.01), loader)
+    hf_lr.find_lr(model, optimizer, loader, num_steps=5, loss_fn=mse, accelerator=accelerator)  # stops mid-epoch
+    assert not accelerator.gradient_state.in_dataloader
