@@ -95,6 +95,7 @@ class ScheduleEntry:
             (``inspect.Parameter.empty`` when required).
         var_keyword (`bool`): whether it takes any further keyword.
         source (`str`): ``"builtin"``, ``"user"`` or the entry point's ``"module:attr"``.
+        metric_driven (`bool`): whether it builds a ``ReduceLROnPlateau``-like scheduler stepped with a metric.
     """
 
     name: str
@@ -106,6 +107,7 @@ class ScheduleEntry:
     parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     var_keyword: bool = False
     source: str = "builtin"
+    metric_driven: bool = False
 
     @property
     def closed_form(self) -> bool:
@@ -120,6 +122,21 @@ class ScheduleEntry:
         if self.var_keyword:
             parts.append("**kwargs")
         return ", ".join(parts)
+
+    def check_parameters(self, kwargs: Mapping[str, Any]) -> None:
+        """Raise ``TypeError`` for an argument the name does not take, or a required one that is missing."""
+        unknown = sorted(set(kwargs) - set(self.parameters))
+        if unknown and not self.var_keyword:
+            raise TypeError(
+                f"schedule {self.name!r} got unknown argument(s) {', '.join(map(repr, unknown))} in "
+                f"`scheduler_specific_kwargs`; it accepts: {', '.join(self.parameters) or 'none'}"
+            )
+        missing = [name for name, default in self.parameters.items() if default is inspect.Parameter.empty and name not in kwargs]
+        if missing:
+            raise TypeError(
+                f"schedule {self.name!r} requires {', '.join(map(repr, missing))} in `scheduler_specific_kwargs` "
+                f"(its parameters: {self.signature()})"
+            )
 
     def _step_usage(self) -> tuple[tuple[str, str], ...]:
         return (("num_warmup_steps", self.warmup), ("num_training_steps", self.training))
@@ -137,18 +154,7 @@ class ScheduleEntry:
                     f"schedule {self.name!r}: pass `{key}` as get_scheduler's own argument, not in "
                     "`scheduler_specific_kwargs`"
                 )
-        unknown = sorted(set(kwargs) - set(self.parameters))
-        if unknown and not self.var_keyword:
-            raise TypeError(
-                f"schedule {self.name!r} got unknown argument(s) {', '.join(map(repr, unknown))} in "
-                f"`scheduler_specific_kwargs`; it accepts: {', '.join(self.parameters) or 'none'}"
-            )
-        missing = [name for name, default in self.parameters.items() if default is inspect.Parameter.empty and name not in kwargs]
-        if missing:
-            raise TypeError(
-                f"schedule {self.name!r} requires {', '.join(map(repr, missing))} in `scheduler_specific_kwargs` "
-                f"(its parameters: {self.signature()})"
-            )
+        self.check_parameters(kwargs)
         values = {"num_warmup_steps": num_warmup_steps, "num_training_steps": num_training_steps}
         for arg, usage in self._step_usage():
             value = values[arg]
@@ -507,6 +513,7 @@ _add(
         warmup=UNUSED,
         training=UNUSED,
         parameters=_plateau_parameters,
+        metric_driven=True,
     ),
     overwrite=False,
 )
@@ -518,6 +525,7 @@ _add(
         warmup=REQUIRED,
         training=UNUSED,
         parameters={**_plateau_parameters, "warmup_kind": "linear", "warmup_start_factor": 0.0},
+        metric_driven=True,
     ),
     overwrite=False,
 )
@@ -529,6 +537,7 @@ _add(
         warmup=UNUSED,
         training=UNUSED,
         parameters=_parameters(GreedyLR.__init__, skip=2)[0],
+        metric_driven=True,
     ),
     overwrite=False,
 )

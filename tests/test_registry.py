@@ -35,6 +35,7 @@ def test_entries_describe_themselves() -> None:
         entry = hf_lr.get_schedule_entry(name)
         assert entry.name == name and entry.description
         assert entry.closed_form == CASES[name].closed_form
+        assert entry.metric_driven == (not entry.closed_form)  # the built-ins that are not closed form take a metric
     assert hf_lr.get_schedule_entry("polynomial").signature() == (
         "num_warmup_steps, num_training_steps, lr_end=1e-07, power=1.0"
     )

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import inspect
 import json
 from typing import Any
 
@@ -32,34 +31,16 @@ from transformers.trainer_utils import SchedulerType
 import hf_lr
 from hf_lr.registry import ScheduleEntry
 
-__all__ = ["HfLrTrainer", "HfLrTrainerMixin", "HfLrTrainingArguments", "metric_driven"]
+__all__ = ["HfLrTrainer", "HfLrTrainerMixin", "HfLrTrainingArguments"]
 
 _TRANSFORMERS_NAMES = frozenset(member.value for member in SchedulerType)
 
 
-def metric_driven(scheduler: Any) -> bool:
-    """Whether Trainer steps ``scheduler`` with the evaluation metric (a ``ReduceLROnPlateau``) instead of per update."""
-    return isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
-
-
-def _is_metric_driven(entry: ScheduleEntry) -> bool:
-    return entry.factory is not None and entry.name in ("reduce_lr_on_plateau", "reduce_lr_on_plateau_with_warmup", "greedy")
-
-
 def _check_kwargs(entry: ScheduleEntry, kwargs: dict[str, Any]) -> None:
-    unknown = sorted(set(kwargs) - set(entry.parameters))
-    if unknown and not entry.var_keyword:
-        raise ValueError(
-            f"lr_scheduler_kwargs has unknown argument(s) {', '.join(map(repr, unknown))} for lr_scheduler_type="
-            f"{entry.name!r}; it accepts: {entry.signature() or 'none'}"
-        )
-    missing = [name for name, default in entry.parameters.items() if default is inspect.Parameter.empty and name not in kwargs]
-    if missing:
-        raise ValueError(
-            f"lr_scheduler_type={entry.name!r} requires {', '.join(map(repr, missing))} in lr_scheduler_kwargs "
-            f"(its parameters: {entry.signature()})"
-        )
-
+    try:
+        entry.check_parameters(kwargs)
+    except TypeError as error:  # at parse time, argparse-style: a ValueError naming the flag
+        raise ValueError(f"lr_scheduler_kwargs for lr_scheduler_type={entry.name!r}: {error}") from None
 
 
 @dataclasses.dataclass
@@ -98,7 +79,7 @@ class HfLrTrainingArguments(TrainingArguments):
         if name in _TRANSFORMERS_NAMES:
             stand_in = name
         else:
-            stand_in = "reduce_lr_on_plateau" if _is_metric_driven(entry) else "linear"
+            stand_in = "reduce_lr_on_plateau" if entry.metric_driven else "linear"
         self.lr_scheduler_type = stand_in
         super().__post_init__()
         self.lr_scheduler_type = name
