@@ -113,6 +113,13 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**MISSED**"
 
 
+def print_report(text: str, targets: list[tuple[str, bool, str]]) -> None:
+    """A section's table, then one line per target with its verdict (what each script prints when run alone)."""
+    print(text)
+    for line, ok, value in targets:
+        print(f"- {line}: {value} {verdict(ok)}")
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Schedules: one parameter set per closed-form name for a run of `total` updates, and the incumbent that steps the
 # same curve with a LambdaLR (Transformers' own scheduler where Transformers has the name).

@@ -17,7 +17,7 @@ import argparse
 import time
 import warnings
 
-from _common import Timing, cases, hf_scheduler, markdown_table, time_interleaved, verdict
+from _common import Timing, cases, hf_scheduler, markdown_table, print_report, time_interleaved
 
 TOTAL = 10**5
 WIDTH, LAYERS = 256, 8
@@ -163,9 +163,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50, help="updates per schedule (>= 50)")
     args = parser.parse_args()
     text, targets = section(args.quick, args.steps)
-    print(text)
-    for line, ok, value in targets:
-        print(f"- {line}: {value} {verdict(ok)}")
+    print_report(text, targets)
 
 
 if __name__ == "__main__":

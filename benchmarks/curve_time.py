@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from _common import Case, Timing, cases, halving, incumbent_scheduler, markdown_table, time_once, verdict
+from _common import Case, Timing, cases, halving, incumbent_scheduler, markdown_table, print_report, time_once
 
 SIZES = (10**5, 10**6)
 TOTAL = 10**6  # every case is sized for a 10^6-update run
@@ -164,9 +164,7 @@ def main() -> None:
     parser.add_argument("--stepping-steps", type=int, default=None, help="updates per stepping burst")
     args = parser.parse_args()
     text, targets = section(args.quick, args.stepping_steps)
-    print(text)
-    for line, ok, value in targets:
-        print(f"- {line}: {value} {verdict(ok)}")
+    print_report(text, targets)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import cases, hf_scheduler, markdown_table, min_ratio, ratio, time_interleaved, verdict
+from _common import cases, hf_scheduler, markdown_table, min_ratio, print_report, ratio, time_interleaved
 
 RESUME_AT = 10**9
 TOTAL = 2 * 10**9  # the resume step lies inside the schedule
@@ -70,9 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer calls and repeats")
     text, targets = section(parser.parse_args().quick)
-    print(text)
-    for line, ok, value in targets:
-        print(f"- {line}: {value} {verdict(ok)}")
+    print_report(text, targets)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import argparse
 import warnings
 from functools import partial
 
-from _common import Timing, cosine_lambda, markdown_table, min_ratio, ratio, time_interleaved, verdict
+from _common import Timing, cosine_lambda, markdown_table, min_ratio, print_report, ratio, time_interleaved
 
 GROUPS = (1, 10, 100, 1000)
 WARMUP, TOTAL = 100, 10**9  # long enough that no run reaches the end
@@ -119,9 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer calls and repeats")
     text, targets = section(parser.parse_args().quick)
-    print(text)
-    for line, ok, value in targets:
-        print(f"- {line}: {value} {verdict(ok)}")
+    print_report(text, targets)
 
 
 if __name__ == "__main__":

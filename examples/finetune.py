@@ -196,12 +196,8 @@ def text_columns(args: argparse.Namespace, columns: list[str]) -> tuple[str, ...
 # --------------------------------------------------------------------------------------------------------------------
 # Arguments
 # --------------------------------------------------------------------------------------------------------------------
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--output_dir", type=str, default="outputs/finetune", help="Where checkpoints, CSVs and metrics go."
-    )
-    parser.add_argument("--seed", type=int, default=42, help="Seed for the model init, data order and dropout.")
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data and model flags, shared with lr_find.py: the built-in offline ones by default, or hub/local ones."""
     parser.add_argument("--model_name_or_path", type=str, default=None, help="Hub id or local path (default: tiny built-in BERT).")
     parser.add_argument("--dataset_name", type=str, default=None, help="Hub data set or local csv/json (default: built-in data).")
     parser.add_argument("--dataset_config_name", type=str, default=None)
@@ -209,6 +205,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label_column", type=str, default="label")
     parser.add_argument("--max_length", type=int, default=128)
     parser.add_argument("--num_train_examples", type=int, default=512, help="Size of the built-in training set.")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--output_dir", type=str, default="outputs/finetune", help="Where checkpoints, CSVs and metrics go."
+    )
+    parser.add_argument("--seed", type=int, default=42, help="Seed for the model init, data order and dropout.")
+    add_data_arguments(parser)
     parser.add_argument("--num_eval_examples", type=int, default=256, help="Size of the built-in evaluation set.")
     parser.add_argument("--per_device_train_batch_size", type=int, default=16)
     parser.add_argument("--per_device_eval_batch_size", type=int, default=64)

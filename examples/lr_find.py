@@ -73,13 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42, help="Seed for the model init, data order and dropout.")
     parser.add_argument("--per_device_train_batch_size", type=int, default=16)
     parser.add_argument("--weight_decay", type=float, default=0.01, help="AdamW's weight decay (not on biases/norms).")
-    parser.add_argument("--model_name_or_path", type=str, default=None, help="Hub id or local path (default: tiny built-in BERT).")
-    parser.add_argument("--dataset_name", type=str, default=None, help="Hub data set or local csv/json (default: built-in data).")
-    parser.add_argument("--dataset_config_name", type=str, default=None)
-    parser.add_argument("--text_column", type=str, default=None, help="Text column(s), comma-separated for pairs.")
-    parser.add_argument("--label_column", type=str, default="label")
-    parser.add_argument("--max_length", type=int, default=128)
-    parser.add_argument("--num_train_examples", type=int, default=512, help="Size of the built-in training set.")
+    shared.add_data_arguments(parser)
     parser.add_argument(
         "--expected_num_processes",
         type=int,
