@@ -12,13 +12,27 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+from torch import Tensor
+
 
 def _describe(value: Any) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
+def _unwrap(name: str, value: Any) -> Any:
+    """A one-element tensor or a 0-dim numpy array as its Python scalar (torch takes tensor lrs); other values as is."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        size = value.numel() if isinstance(value, Tensor) else value.size
+        if size != 1:
+            raise TypeError(f"`{name}` must be a number or a one-element tensor, got a {type(value).__name__} of shape {tuple(value.shape)}")
+        return value.item()
+    return value
+
+
 def check_int(name: str, value: Any, *, minimum: int | None = 0) -> int:
     """Return ``value`` as an ``int`` if it is an integer (not a bool) not below ``minimum``."""
+    value = _unwrap(name, value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"`{name}` must be an integer, got {_describe(value)}")
     value = int(value)
@@ -41,6 +55,7 @@ def check_float(
     exclusive_maximum: bool = False,
 ) -> float:
     """Return ``value`` as a finite ``float`` inside the given bounds."""
+    value = _unwrap(name, value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number, got {_describe(value)}")
     value = float(value)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
-from hf_lr.schedules import Schedule, _min_lr_rate, _set
+from hf_lr.schedules import Schedule, _set, absolute_ratio
 
 __all__ = [
     "Constant1",
@@ -224,8 +224,12 @@ class Warmup(Schedule):
     def needs_base_lr(self) -> bool:  # type: ignore[override]
         return self.schedule.needs_base_lr
 
-    def bind(self, base_lr: float) -> Schedule:
-        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr))
+    @property
+    def uses_reference_lr(self) -> bool:  # type: ignore[override]
+        return self.schedule.uses_reference_lr
+
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr, reference_lr))
 
     def _inner_step(self, step: Any) -> Any:
         return step - self.num_warmup_steps if self.prefix else step
@@ -311,8 +315,12 @@ class Join(Schedule):
     def needs_base_lr(self) -> bool:  # type: ignore[override]
         return any(s.needs_base_lr for s in self.schedules)
 
-    def bind(self, base_lr: float) -> Schedule:
-        return Join(tuple(s.bind(base_lr) for s in self.schedules), self.boundaries_)
+    @property
+    def uses_reference_lr(self) -> bool:  # type: ignore[override]
+        return any(s.uses_reference_lr for s in self.schedules)
+
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        return Join(tuple(s.bind(base_lr, reference_lr) for s in self.schedules), self.boundaries_)
 
     def __call__(self, step: int) -> float:
         index = bisect.bisect_right(self.boundaries_, step)
@@ -356,7 +364,8 @@ class Floor(Schedule):
         schedule (`Schedule`):
             The schedule to floor.
         min_lr (`float`, *optional*):
-            The absolute floor, reached by every group. Exactly one of `min_lr` and `min_lr_ratio` is set.
+            The absolute floor, reached by every group (per group, like torch's ``eta_min``; a group whose learning
+            rate is below it rises to it). Exactly one of `min_lr` and `min_lr_ratio` is set.
         min_lr_ratio (`float`, *optional*):
             The floor as a ratio of each group's learning rate, in [0, 1].
         mode (`str`, *optional*, defaults to `"rescale"`):
@@ -391,9 +400,18 @@ class Floor(Schedule):
     def needs_base_lr(self) -> bool:  # type: ignore[override]
         return self.min_lr is not None or self.schedule.needs_base_lr
 
-    def bind(self, base_lr: float) -> Schedule:
-        ratio = _min_lr_rate(self.min_lr, self.min_lr_ratio, base_lr)
-        return Floor(self.schedule.bind(base_lr), min_lr_ratio=ratio, mode=self.mode)
+    @property
+    def uses_reference_lr(self) -> bool:  # type: ignore[override]
+        return self.schedule.uses_reference_lr
+
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        inner = self.schedule.bind(base_lr, reference_lr)
+        if self.min_lr is None:
+            return Floor(inner, min_lr_ratio=self.min_lr_ratio, mode=self.mode)
+        bound = Floor(inner, min_lr_ratio=0.0, mode=self.mode)
+        # A group whose lr is below the absolute floor rises to it: its ratio is above 1, which only binding may set.
+        _set(bound, min_lr_ratio=absolute_ratio("min_lr", self.min_lr, base_lr))
+        return bound
 
     def _ratio(self) -> float:
         if self.min_lr_ratio is None:
@@ -458,8 +476,12 @@ class Cycles(Schedule):
     def needs_base_lr(self) -> bool:  # type: ignore[override]
         return self.schedule.needs_base_lr
 
-    def bind(self, base_lr: float) -> Schedule:
-        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr))
+    @property
+    def uses_reference_lr(self) -> bool:  # type: ignore[override]
+        return self.schedule.uses_reference_lr
+
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr, reference_lr))
 
     def cycle_start(self, index: int) -> int:
         """The global step at which cycle ``index`` starts."""

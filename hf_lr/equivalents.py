@@ -3,9 +3,10 @@
 torch: ``ExponentialLR``, ``StepLR``, ``MultiStepLR``, ``CosineAnnealingLR``, ``CosineAnnealingWarmRestarts``,
 ``OneCycleLR``, ``CyclicLR``, ``PolynomialLR``, ``LinearLR``, ``ConstantLR``; timm's cosine with cycles and k-decay;
 fairseq's tri-stage; DeepSpeed's ``WarmupLR`` and ``WarmupDecayLR``. Absolute learning rates (``eta_min``, ``max_lr``,
-``base_lr``, ``lr_min``, ``warmup_min_lr``) mean what they mean there; each group's multiplier is that value divided
-by the group's own base learning rate (:meth:`~hf_lr.Schedule.bind`). Unlike torch's chainable schedulers, nothing
-depends on the previous learning rate, so every one resumes in O(1).
+``base_lr``, ``lr_min``, ``warmup_min_lr``) mean what they mean there, per group: each group's multiplier is that value
+divided by the group's own base learning rate (:meth:`~hf_lr.Schedule.bind`), so a group whose learning rate is below a
+floor rises to it, as it does there. Unlike torch's chainable schedulers, nothing depends on the previous learning
+rate, so every one resumes in O(1).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
 from hf_lr.compose import geometric_cycles
-from hf_lr.schedules import Schedule, _set
+from hf_lr.schedules import Schedule, _set, absolute_ratio
 
 __all__ = [
     "ExponentialDecay",
@@ -42,14 +43,16 @@ class _Absolute(Schedule):
     """Mixin for schedules defined in absolute learning rates: bound to the group's lr through ``group_lr``."""
 
     needs_base_lr: ClassVar[bool] = True
+    #: the fields that hold absolute learning rates (None counts as 0: "the group's own lr")
+    absolute_fields: ClassVar[tuple[str, ...]] = ()
 
-    def bind(self, base_lr: float) -> Schedule:
-        self._check_group_lr(base_lr)
-        return dataclasses.replace(self, group_lr=base_lr)  # type: ignore[type-var]
-
-    def _check_group_lr(self, base_lr: float) -> None:
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
         if not base_lr > 0.0:
-            raise ValueError(f"{type(self).__name__} sets absolute learning rates: every group's lr must be > 0, got {base_lr}")
+            for name in self.absolute_fields:
+                absolute_ratio(name, getattr(self, name) or 0.0, base_lr)  # refuses a value > 0 for a frozen group
+            # Every value is then proportional to the group's lr (0): the multiplier does not depend on it.
+            base_lr = 1.0
+        return dataclasses.replace(self, group_lr=base_lr)  # type: ignore[type-var]
 
     def _lr(self) -> float:
         group_lr = getattr(self, "group_lr", None)
@@ -157,12 +160,6 @@ class MultiStepDecay(Schedule):
         return tuple(sorted(set(self.milestones)))
 
 
-def _eta_ratio(eta_min: float, group_lr: float, name: str = "eta_min") -> float:
-    if eta_min > group_lr:
-        raise ValueError(f"`{name}` must be <= the group's learning rate, got {name}={eta_min}, lr={group_lr}")
-    return eta_min / group_lr
-
-
 @dataclasses.dataclass(frozen=True)
 class CosineAnnealing(_Absolute):
     """torch's ``CosineAnnealingLR``: ``eta_min + (lr - eta_min) * (1 + cos(pi * step / T_max)) / 2``.
@@ -185,6 +182,8 @@ class CosineAnnealing(_Absolute):
     eta_min: float = 0.0
     group_lr: float | None = None
 
+    absolute_fields: ClassVar[tuple[str, ...]] = ("eta_min",)
+
     def __post_init__(self) -> None:
         _set(
             self,
@@ -192,9 +191,6 @@ class CosineAnnealing(_Absolute):
             eta_min=check_float("eta_min", self.eta_min, minimum=0.0),
             group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0),
         )
-
-    def _check_group_lr(self, base_lr: float) -> None:
-        _eta_ratio(self.eta_min, base_lr)
 
     @property
     def needs_base_lr(self) -> bool:  # type: ignore[override]
@@ -239,6 +235,8 @@ class CosineAnnealingWarmRestarts(_Absolute):
     eta_min: float = 0.0
     group_lr: float | None = None
 
+    absolute_fields: ClassVar[tuple[str, ...]] = ("eta_min",)
+
     def __post_init__(self) -> None:
         _set(
             self,
@@ -248,7 +246,6 @@ class CosineAnnealingWarmRestarts(_Absolute):
             group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0),
         )
 
-    _check_group_lr = CosineAnnealing._check_group_lr
     _ratio = CosineAnnealing._ratio
     needs_base_lr = CosineAnnealing.needs_base_lr
 
@@ -320,6 +317,8 @@ class OneCycle(_Absolute):
     final_div_factor: float = 1e4
     three_phase: bool = False
     group_lr: float | None = None
+
+    absolute_fields: ClassVar[tuple[str, ...]] = ("max_lr",)
 
     def __post_init__(self) -> None:
         _set(
@@ -426,6 +425,8 @@ class Cyclic(_Absolute):
     mode: str = "triangular"
     gamma: float = 1.0
     group_lr: float | None = None
+
+    absolute_fields: ClassVar[tuple[str, ...]] = ("base_lr", "max_lr")
 
     def __post_init__(self) -> None:
         _set(
@@ -635,6 +636,8 @@ class TimmCosine(_Absolute):
     warmup_prefix: bool = False
     group_lr: float | None = None
 
+    absolute_fields: ClassVar[tuple[str, ...]] = ("lr_min", "warmup_lr_init")
+
     def __post_init__(self) -> None:
         _set(
             self,
@@ -649,11 +652,6 @@ class TimmCosine(_Absolute):
             warmup_prefix=bool(self.warmup_prefix),
             group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0),
         )
-
-    def _check_group_lr(self, base_lr: float) -> None:
-        super()._check_group_lr(base_lr)
-        _eta_ratio(self.lr_min, base_lr, "lr_min")
-        _eta_ratio(self.warmup_lr_init, base_lr, "warmup_lr_init")
 
     def _cycle_start(self, index: int) -> float:
         """Where cycle ``index`` starts: ``t_initial * (m ** index - 1) / (m - 1)``, well-conditioned near m = 1."""
@@ -817,6 +815,8 @@ class DeepSpeedWarmup(_Absolute):
     total_num_steps: int | None = None
     group_lr: float | None = None
 
+    absolute_fields: ClassVar[tuple[str, ...]] = ("warmup_min_lr",)
+
     def __post_init__(self) -> None:
         _set(
             self,
@@ -831,10 +831,6 @@ class DeepSpeedWarmup(_Absolute):
                 f"`total_num_steps` must be >= `warmup_num_steps`, got total_num_steps={self.total_num_steps}, "
                 f"warmup_num_steps={self.warmup_num_steps}"
             )
-
-    def _check_group_lr(self, base_lr: float) -> None:
-        super()._check_group_lr(base_lr)
-        _eta_ratio(self.warmup_min_lr, base_lr, "warmup_min_lr")
 
     def _gamma(self, step: int) -> float:
         w = self.warmup_num_steps

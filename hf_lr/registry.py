@@ -96,6 +96,8 @@ class ScheduleEntry:
         var_keyword (`bool`): whether it takes any further keyword.
         source (`str`): ``"builtin"``, ``"user"`` or the entry point's ``"module:attr"``.
         metric_driven (`bool`): whether it builds a ``ReduceLROnPlateau``-like scheduler stepped with a metric.
+        per_group (`frozenset[str]`): the parameters that also take a list with one value per parameter group (as
+            torch's do); :func:`get_scheduler` then builds one schedule per group.
     """
 
     name: str
@@ -108,6 +110,7 @@ class ScheduleEntry:
     var_keyword: bool = False
     source: str = "builtin"
     metric_driven: bool = False
+    per_group: frozenset[str] = frozenset()
 
     @property
     def closed_form(self) -> bool:
@@ -209,7 +212,9 @@ def _add(entry: ScheduleEntry, overwrite: bool) -> ScheduleEntry:
     return entry
 
 
-def _builtin(name: str, description: str, build: Callable[..., Schedule], **usage: str) -> None:
+def _builtin(
+    name: str, description: str, build: Callable[..., Schedule], per_group: tuple[str, ...] = (), **usage: str
+) -> None:
     parameters, var_keyword, _ = _parameters(build, skip=0, exclude=BOUND_FIELDS)
     for arg in STEP_ARGUMENTS:
         parameters.pop(arg, None)
@@ -222,6 +227,7 @@ def _builtin(name: str, description: str, build: Callable[..., Schedule], **usag
             training=usage.get("training", REQUIRED),
             parameters=parameters,
             var_keyword=var_keyword,
+            per_group=frozenset(per_group),
         ),
         overwrite=False,
     )
@@ -297,6 +303,7 @@ _builtin(
     "lambda",
     "your own multiplier: a function lr_lambda(step), or a safe expression string of step and params",
     _lambda,
+    per_group=("lr_lambda",),
     warmup=OPTIONAL,
     training=OPTIONAL,
 )
@@ -343,7 +350,12 @@ class _WithWarmup:
 
 
 def _with_warmup(
-    name: str, description: str, build: Callable[..., Schedule], length: str | None = None, instead: tuple[str, ...] = ()
+    name: str,
+    description: str,
+    build: Callable[..., Schedule],
+    length: str | None = None,
+    instead: tuple[str, ...] = (),
+    per_group: tuple[str, ...] = (),
 ) -> None:
     builder = _WithWarmup(build, length, instead)
     _add(
@@ -354,6 +366,7 @@ def _with_warmup(
             warmup=OPTIONAL,
             training=OPTIONAL if length else UNUSED,
             parameters=builder.parameters(),
+            per_group=frozenset(per_group),
         ),
         overwrite=False,
     )
@@ -474,8 +487,14 @@ _with_warmup(
     _one_cycle,
     "total_steps",
     instead=("epochs", "steps_per_epoch"),
+    per_group=("max_lr",),
 )
-_with_warmup("cyclic", "torch CyclicLR: triangles between base_lr and max_lr (triangular, triangular2, exp_range)", Cyclic)
+_with_warmup(
+    "cyclic",
+    "torch CyclicLR: triangles between base_lr and max_lr (triangular, triangular2, exp_range)",
+    Cyclic,
+    per_group=("base_lr", "max_lr"),
+)
 _with_warmup("polynomial_lr", "torch PolynomialLR: (1 - min(step, total_iters)/total_iters)**power", Polynomial)
 _with_warmup("linear_lr", "torch LinearLR: start_factor to end_factor over total_iters", LinearFactor)
 _with_warmup("constant_lr", "torch ConstantLR: factor for total_iters updates, then 1", ConstantFactor)
@@ -792,7 +811,36 @@ def build_schedule(
     entry = get_schedule_entry(name)
     if entry.build_schedule is None:
         raise ValueError(f"schedule {entry.name!r} is not a closed-form function of the step, it has no curve")
-    return entry.build_schedule(**entry._arguments(num_warmup_steps, num_training_steps, schedule_kwargs))
+    kwargs = entry._arguments(num_warmup_steps, num_training_steps, schedule_kwargs)
+    lists = sorted(key for key in entry.per_group if isinstance(kwargs.get(key), (list, tuple)))
+    if lists:
+        raise TypeError(
+            f"schedule {entry.name!r}: a list of per-group values for {', '.join(map(repr, lists))} needs the optimizer's "
+            "parameter groups; use get_scheduler, or build the schedule of one group with its own value"
+        )
+    return entry.build_schedule(**kwargs)
+
+
+def _build_per_group(entry: ScheduleEntry, kwargs: dict[str, Any], optimizer: Optimizer) -> Schedule | list[Schedule]:
+    """One schedule, or one per parameter group where a ``per_group`` parameter is a list (torch's convention)."""
+    lists = {key: kwargs[key] for key in sorted(entry.per_group) if isinstance(kwargs.get(key), (list, tuple))}
+    assert entry.build_schedule is not None
+    if not lists:
+        return entry.build_schedule(**kwargs)
+    count = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else None
+    for key, values in lists.items():
+        if count is not None and len(values) != count:
+            raise ValueError(
+                f"schedule {entry.name!r}: `{key}` must have one value per parameter group: expected {count}, got "
+                f"{len(values)} ({list(values)!r})"
+            )
+    schedules = []
+    for index in range(count or 0):
+        try:
+            schedules.append(entry.build_schedule(**{**kwargs, **{key: values[index] for key, values in lists.items()}}))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"schedule {entry.name!r}, parameter group {index}: {error}") from None
+    return schedules
 
 
 def get_scheduler(
@@ -837,7 +885,7 @@ def get_scheduler(
     entry = get_schedule_entry(name)
     kwargs = entry._arguments(num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
     if entry.build_schedule is not None:
-        schedule = entry.build_schedule(**kwargs)
+        schedule = _build_per_group(entry, kwargs, optimizer)
         scheduler = ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
         scheduler.source = {
             "name": entry.name,

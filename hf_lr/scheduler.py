@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from torch import Tensor
@@ -46,6 +47,70 @@ def resolve_last_epoch(last_epoch: int = -1, completed_steps: int | None = None)
             f"number of updates done), not both; got last_epoch={last_epoch}, completed_steps={completed_steps}"
         )
     return completed_steps - 1
+
+
+def _class_default_lr(optimizer: Optimizer) -> Any:
+    try:
+        parameter = inspect.signature(type(optimizer).__init__).parameters.get("lr")
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return None
+    return None if parameter is None else parameter.default
+
+
+def reference_lr(optimizer: Optimizer, base_lrs: Sequence[float]) -> tuple[float, str | None]:
+    """The learning rate that Transformers' absolute arguments (``lr_end``, ``min_lr``, Noam's absolute mode) refer to.
+
+    It is ``optimizer.defaults["lr"]`` (read as a float), as in Transformers, when it is usable: some group has it,
+    or the user passed it (it differs from the optimizer class's default). An optimizer built from groups only, each
+    with its own lr, has its class's default lr there (AdamW: 1e-3), which no group uses; the reference is then the
+    largest group lr, and the second value returned is a warning that says so (``None`` otherwise).
+
+    Example:
+        >>> import torch
+        >>> from hf_lr.scheduler import reference_lr
+        >>> p, q = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
+        >>> reference_lr(torch.optim.AdamW([{"params": [p]}, {"params": [q], "lr": 1e-5}], lr=1e-4), [1e-4, 1e-5])
+        (0.0001, None)
+        >>> reference_lr(torch.optim.AdamW([{"params": [p], "lr": 2e-5}, {"params": [q], "lr": 1e-5}]), [2e-5, 1e-5])[0]
+        2e-05
+    """
+    default = optimizer.defaults.get("lr")
+    largest = max(base_lrs, default=0.0)
+    if default is not None:
+        try:
+            value = float(default)
+        except (TypeError, ValueError, RuntimeError):
+            value = math.nan
+        class_default = _class_default_lr(optimizer)
+        try:
+            passed = class_default is inspect.Parameter.empty or class_default is None or value != float(class_default)
+        except (TypeError, ValueError, RuntimeError):
+            passed = True
+        if math.isfinite(value) and value >= 0.0 and (passed or value in base_lrs):
+            return value, None
+    reason = (
+        f"no parameter group has the optimizer's default lr ({default!r}, {type(optimizer).__name__}'s class default: "
+        "an optimizer built from groups only?)"
+        if default is not None
+        else "the optimizer has no default lr"
+    )
+    return largest, (
+        f"{reason}; the schedule's absolute learning rates (lr_end, min_lr, Noam's absolute mode) are taken relative to "
+        f"the largest group lr, {largest}, so every group keeps its ratio to it (Transformers would read "
+        f"optimizer.defaults['lr']). Pass lr=... to the optimizer to choose the reference."
+    )
+
+
+def _state_lrs(state_dict: Mapping[str, Any], key: str, count: int) -> list[float]:
+    """A list of per-group learning rates from a saved state, checked (one finite lr >= 0 per group)."""
+    values = state_dict[key]
+    if not isinstance(values, (list, tuple)):
+        raise ValueError(f"state_dict[{key!r}] must be a list with one learning rate per parameter group, got {values!r}")
+    if len(values) != count:
+        raise ValueError(
+            f"the saved state has {len(values)} values in {key!r}, the optimizer has {count} parameter groups"
+        )
+    return [check_base_lr(lr, where=f"state_dict[{key!r}][{i}]") for i, lr in enumerate(values)]
 
 
 def _as_schedule(candidate: Any, index: int | None = None) -> Schedule:
@@ -179,13 +244,25 @@ class ScheduleLR(LambdaLR):
         self._bind()
         super()._initial_step()
 
+    def reference_lr(self) -> float:
+        """The optimizer's reference learning rate, which Transformers' absolute arguments (``lr_end``, ``min_lr``)
+        refer to: ``optimizer.defaults["lr"]``, or the largest group lr when no group has it and it is the optimizer
+        class's default (see :func:`hf_lr.scheduler.reference_lr`)."""
+        return reference_lr(self.optimizer, self.base_lrs)[0]
+
     def _bind(self) -> None:
         """Bind each group's schedule to its base lr and group the groups that follow the same bound schedule."""
         bound: list[Schedule] = []
         plan: dict[Schedule, list[int]] = {}
+        reference = None
+        if any(schedule.uses_reference_lr for schedule in self.schedules):
+            reference, warning = reference_lr(self.optimizer, self.base_lrs)
+            if warning is not None and not getattr(self, "_reference_warned", False):
+                self._reference_warned = True
+                warnings.warn(warning, UserWarning, stacklevel=4)
         for index, (schedule, base_lr) in enumerate(zip(self.schedules, self.base_lrs)):
             try:
-                schedule_for_group = schedule.bind(base_lr)
+                schedule_for_group = schedule.bind(base_lr, reference)
             except ValueError as error:
                 raise ValueError(f"param_groups[{index}]: {error}") from None
             bound.append(schedule_for_group)
@@ -256,11 +333,16 @@ class ScheduleLR(LambdaLR):
         }
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
-        """Restore the step count and base learning rates saved by :meth:`state_dict`, and set the optimizer's
-        learning rates to the schedule's values at that step (torch's schedulers leave them to the optimizer state).
+        """Restore the step count, base learning rates and last learning rates saved by :meth:`state_dict`.
+
+        As in torch, the optimizer's learning rates are left alone: they come back with the optimizer's own state
+        (Trainer, Accelerate and Lightning load both, in either order). This is what makes a ``ScheduleLR`` resume
+        exactly as a child of torch's ``SequentialLR`` or ``ChainedScheduler``, where another child owns the current
+        learning rate; a child that has not started yet (``last_epoch == -1``) is never evaluated. To resume without
+        the optimizer's state, build the scheduler with ``completed_steps=k`` instead.
 
         A state without hf_lr's record (saved by a plain ``LambdaLR``, e.g. Transformers') loads with a warning, since
-        its schedule cannot be checked.
+        its schedule cannot be checked. A state whose values are malformed raises ``ValueError`` and changes nothing.
 
         Args:
             state_dict (`dict`):
@@ -269,9 +351,16 @@ class ScheduleLR(LambdaLR):
                 Raise :class:`ScheduleMismatchError` when the saved schedule configuration differs from the live one;
                 with `False`, warn and keep the live schedule.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"`state_dict` must be a dict (a scheduler state), got {type(state_dict).__name__}")
         missing = [key for key in ("last_epoch", "base_lrs") if key not in state_dict]
         if missing:
-            raise ValueError(f"not a scheduler state: missing {', '.join(missing)} (keys: {sorted(state_dict)})")
+            raise ValueError(f"not a scheduler state: missing {', '.join(missing)} (keys: {sorted(map(str, state_dict))})")
+        count = len(self.optimizer.param_groups)
+        last_epoch = check_int("state_dict['last_epoch']", state_dict["last_epoch"], minimum=-1)
+        base_lrs = _state_lrs(state_dict, "base_lrs", count)
+        last_lrs = _state_lrs(state_dict, "_last_lr", count) if "_last_lr" in state_dict else None
+        step_count = check_int("state_dict['_step_count']", state_dict.get("_step_count", last_epoch + 1))
         record = state_dict.get("hf_lr")
         if record is None:
             warnings.warn(
@@ -281,6 +370,11 @@ class ScheduleLR(LambdaLR):
                 stacklevel=2,
             )
         else:
+            if not isinstance(record, Mapping) or not isinstance(record.get("schedules"), list):
+                raise ValueError(
+                    "state_dict['hf_lr'] must be hf_lr's record, a dict with a list of schedule configurations under "
+                    f"'schedules', got {record!r}"
+                )
             differences = _config_differences(record.get("schedules"), self.schedule_configs())
             if differences:
                 message = (
@@ -292,22 +386,15 @@ class ScheduleLR(LambdaLR):
                 if strict:
                     raise ScheduleMismatchError(message)
                 warnings.warn(message, UserWarning, stacklevel=2)
-        base_lrs = list(state_dict["base_lrs"])
-        if len(base_lrs) != len(self.optimizer.param_groups):
-            raise ValueError(
-                f"the saved state has {len(base_lrs)} base learning rates, the optimizer has "
-                f"{len(self.optimizer.param_groups)} parameter groups"
-            )
-        self.last_epoch = check_int("last_epoch", state_dict["last_epoch"], minimum=-1)
-        self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
-        self.base_lrs = [check_base_lr(lr, where=f"base_lrs[{i}]") for i, lr in enumerate(base_lrs)]
-        self._bind()
-        # Unlike torch, also set the optimizer's learning rates to the schedule's values at the loaded step, so that
-        # loading the scheduler state alone is enough (loading the optimizer state too writes the same values).
-        lrs = self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            if isinstance(group["lr"], Tensor):
-                group["lr"].fill_(lr)
-            else:
-                group["lr"] = lr
-        self._last_lr = lrs
+        previous = (self.last_epoch, self._step_count, self.base_lrs)
+        self.last_epoch, self._step_count, self.base_lrs = last_epoch, step_count, base_lrs
+        try:
+            self._bind()
+            if last_lrs is None:
+                # A state without them (torch's LambdaLR always has them): the schedule's values, unless not started.
+                last_lrs = self.get_lr() if last_epoch >= 0 else [float(lr) for lr in self.get_last_lr()]
+        except ValueError:
+            self.last_epoch, self._step_count, self.base_lrs = previous
+            self._bind()
+            raise
+        self._last_lr = last_lrs

@@ -10,9 +10,11 @@ multiplier applied to a parameter group's base learning rate. Every schedule her
 - has a vectorized form, ``schedule.values(steps) -> numpy.ndarray``, written from the same piecewise definition and
   tested equal to the scalar form on dense grids.
 
-Schedules whose value depends on the absolute learning rate (an ``lr_end`` or ``min_lr`` given in learning-rate
-units, Noam's absolute mode) are *bound* to each parameter group's own base learning rate with :meth:`Schedule.bind`;
-Transformers reads ``optimizer.defaults["lr"]`` there instead, which is wrong for groups with other learning rates.
+Schedules whose value depends on an absolute learning rate (an ``lr_end`` or ``min_lr`` given in learning-rate units,
+Noam's absolute mode) are *bound* with :meth:`Schedule.bind` before use. Each absolute argument means what it means in
+the library its name comes from: Transformers' ``lr_end``/``min_lr`` are relative to the optimizer's *reference*
+learning rate (``optimizer.defaults["lr"]``), so every group follows the same multiplier and layer-wise groups keep
+their ratios; torch's, timm's and DeepSpeed's floors (``eta_min``, ``lr_min``, ...) are absolute per group.
 """
 
 from __future__ import annotations
@@ -104,6 +106,8 @@ class Schedule:
 
     #: whether :meth:`bind` must be called with the group's base learning rate before evaluating.
     needs_base_lr: ClassVar[bool] = False
+    #: whether :meth:`bind` reads ``reference_lr`` (Transformers' ``optimizer.defaults["lr"]``) rather than the group's lr.
+    uses_reference_lr: ClassVar[bool] = False
 
     def __call__(self, step: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -122,8 +126,13 @@ class Schedule:
         # Python ints is about 2x faster than converting numpy integers one by one).
         return np.fromiter(map(self, steps.ravel().tolist()), dtype=np.float64, count=steps.size).reshape(steps.shape)
 
-    def bind(self, base_lr: float) -> Schedule:
-        """Return the schedule a parameter group with base learning rate ``base_lr`` follows."""
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        """Return the schedule a parameter group with base learning rate ``base_lr`` follows.
+
+        ``reference_lr`` is the optimizer's reference learning rate (see :meth:`hf_lr.ScheduleLR.reference_lr`); the
+        schedules whose absolute arguments come from Transformers are bound to it (``base_lr`` when it is ``None``),
+        the others to ``base_lr``.
+        """
         return self
 
     def config(self) -> dict[str, Any]:
@@ -340,10 +349,11 @@ class CosineWithHardRestarts(_WarmupThenDecay):
 class PolynomialDecay(_WarmupThenDecay):
     """Linear warmup, then ``(lr - lr_end) * (1 - progress) ** power + lr_end``, then ``lr_end`` (absolute).
 
-    Transformers' ``polynomial``. ``lr_end`` is an absolute learning rate; each parameter group decays from its own
-    base learning rate to ``lr_end`` (Transformers uses ``optimizer.defaults["lr"]`` for every group). With
-    ``num_warmup_steps == num_training_steps`` the decay phase is empty and the schedule goes straight to ``lr_end``
-    (Transformers divides by zero at that step).
+    Transformers' ``polynomial``. As in Transformers, ``lr`` and ``lr_end`` are the optimizer's reference learning rate
+    (``optimizer.defaults["lr"]``) and the absolute final learning rate: every group follows the same multiplier, so
+    the reference group ends at ``lr_end`` and layer-wise groups keep their ratios (for a per-group absolute floor use
+    :func:`hf_lr.with_floor`). With ``num_warmup_steps == num_training_steps`` the decay phase is empty and the
+    schedule goes straight to ``lr_end`` (Transformers divides by zero at that step).
 
     Args:
         num_warmup_steps (`int`):
@@ -351,11 +361,11 @@ class PolynomialDecay(_WarmupThenDecay):
         num_training_steps (`int`):
             The total number of updates.
         lr_end (`float`, *optional*, defaults to 1e-7):
-            The final learning rate (absolute, >= 0, below every group's learning rate).
+            The final learning rate of the reference group (absolute, >= 0, below the reference learning rate).
         power (`float`, *optional*, defaults to 1.0):
             The power of the decay (> 0).
         lr_init (`float`, *optional*):
-            The base learning rate the schedule is bound to; set by :meth:`bind`, leave it unset.
+            The reference learning rate the schedule is bound to; set by :meth:`bind`, leave it unset.
 
     Example:
         >>> from hf_lr import PolynomialDecay
@@ -369,6 +379,7 @@ class PolynomialDecay(_WarmupThenDecay):
     lr_init: float | None = None
 
     needs_base_lr: ClassVar[bool] = True
+    uses_reference_lr: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -380,12 +391,12 @@ class PolynomialDecay(_WarmupThenDecay):
         )
         if self.lr_init is not None and not self.lr_init > self.lr_end:
             raise ValueError(
-                f"`lr_end` must be smaller than the learning rate it decays from, got lr_end={self.lr_end}, "
+                f"`lr_end` must be smaller than the optimizer's learning rate it decays from, got lr_end={self.lr_end}, "
                 f"lr={self.lr_init}"
             )
 
-    def bind(self, base_lr: float) -> PolynomialDecay:
-        return dataclasses.replace(self, lr_init=base_lr)
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> PolynomialDecay:
+        return dataclasses.replace(self, lr_init=base_lr if reference_lr is None else reference_lr)
 
     def _lr_init(self) -> float:
         if self.lr_init is None:
@@ -461,13 +472,20 @@ class InverseSqrt(Schedule):
         return (self.num_warmup_steps,)
 
 
-def _min_lr_rate(min_lr: float | None, min_lr_rate: float | None, base_lr: float) -> float:
-    if min_lr_rate is not None:
-        return min_lr_rate
-    assert min_lr is not None  # checked in __post_init__
-    if min_lr > base_lr:
-        raise ValueError(f"`min_lr` must be <= the group's learning rate, got min_lr={min_lr}, lr={base_lr}")
-    return 0.0 if base_lr == 0.0 else min_lr / base_lr
+def absolute_ratio(name: str, value: float, lr: float, *, whose: str = "the group's") -> float:
+    """``value / lr``: an absolute learning rate as a multiplier of ``lr``.
+
+    ``lr`` may be below ``value`` (the ratio is then above 1: a group below a floor rises to it, as in the library the
+    argument comes from); only ``lr == 0`` with ``value > 0`` cannot be expressed as a multiplier and is refused.
+    """
+    if value == 0.0:
+        return 0.0
+    if not lr > 0.0:
+        raise ValueError(
+            f"`{name}`={value} is an absolute learning rate, which {whose} learning rate {lr} cannot reach as a "
+            f"multiplier (lr * multiplier stays 0); give that group a learning rate > 0, or set `{name}`=0"
+        )
+    return value / lr
 
 
 @dataclasses.dataclass(frozen=True)
@@ -496,10 +514,19 @@ class _CosineToMinLR(_WarmupThenDecay):
     def needs_base_lr(self) -> bool:  # type: ignore[override]
         return self.min_lr_rate is None
 
-    def bind(self, base_lr: float) -> Schedule:
+    uses_reference_lr = needs_base_lr  # type: ignore[assignment]
+
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
         if self.min_lr_rate is not None:
             return self
-        return dataclasses.replace(self, min_lr=None, min_lr_rate=_min_lr_rate(self.min_lr, None, base_lr))
+        assert self.min_lr is not None  # checked in __post_init__
+        lr = base_lr if reference_lr is None else reference_lr
+        if self.min_lr > lr:
+            raise ValueError(
+                f"`min_lr` must be <= the optimizer's learning rate (the floor of a decay from it), got "
+                f"min_lr={self.min_lr}, lr={lr}"
+            )
+        return dataclasses.replace(self, min_lr=None, min_lr_rate=absolute_ratio("min_lr", self.min_lr, lr, whose="the optimizer's"))
 
     def _rate(self) -> float:
         if self.min_lr_rate is None:
@@ -515,8 +542,9 @@ class _CosineToMinLR(_WarmupThenDecay):
 class CosineWithMinLR(_CosineToMinLR):
     """Linear warmup, then a cosine from 1 down to a floor (Transformers' ``cosine_with_min_lr``).
 
-    The floor is ``min_lr_rate`` times the group's learning rate, or the absolute ``min_lr`` (each group reaches
-    ``min_lr`` itself; Transformers divides by ``optimizer.defaults["lr"]``).
+    The floor is ``min_lr_rate`` times the group's learning rate, or, as in Transformers, the absolute ``min_lr`` of the
+    optimizer's reference learning rate (``optimizer.defaults["lr"]``): the reference group ends at ``min_lr`` and
+    layer-wise groups keep their ratios.
 
     Args:
         num_warmup_steps (`int`):
@@ -764,7 +792,8 @@ class Noam(Schedule):
     How the optimizer's learning rate relates, by ``mode``:
 
     - ``"absolute"`` (default): the learning rate is ``noam(s)``, the paper's absolute values, whatever the
-      optimizer's learning rate (which must be > 0); every group follows the same absolute curve. (As a
+      optimizer's learning rate (which must be > 0). Other groups keep their ratio to the optimizer's reference
+      learning rate (``optimizer.defaults["lr"]``), so layer-wise learning rates still decay across layers. (As a
       ``LambdaLR`` multiplier, ``lr * (noam(s) / lr)``, it can differ from ``noam(s)`` in the last bit.)
     - ``"peak"``: the optimizer's learning rate is the peak, reached at ``s == W``: ``lr * min(sqrt(W / s), s / W)``.
       ``d_model`` and ``factor`` are not used; groups keep their ratios (layer-wise learning rates).
@@ -780,7 +809,7 @@ class Noam(Schedule):
         mode (`str`, *optional*, defaults to `"absolute"`):
             ``"absolute"``, ``"peak"`` or ``"scale"``, see above.
         group_lr (`float`, *optional*):
-            The group learning rate the ``"absolute"`` mode is bound to; set by :meth:`bind`, leave it unset.
+            The reference learning rate the ``"absolute"`` mode is bound to; set by :meth:`bind`, leave it unset.
 
     Example:
         >>> from hf_lr import Noam
@@ -813,12 +842,15 @@ class Noam(Schedule):
     def needs_base_lr(self) -> bool:  # type: ignore[override]
         return self.mode == "absolute"
 
-    def bind(self, base_lr: float) -> Schedule:
+    uses_reference_lr = needs_base_lr  # type: ignore[assignment]
+
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
         if self.mode != "absolute":
             return self
-        if not base_lr > 0.0:
-            raise ValueError(f"Noam's mode='absolute' needs a learning rate > 0 in every group, got lr={base_lr}")
-        return dataclasses.replace(self, group_lr=base_lr)
+        lr = base_lr if reference_lr is None else reference_lr
+        if not lr > 0.0:
+            raise ValueError(f"Noam's mode='absolute' needs the optimizer's learning rate > 0, got lr={lr}")
+        return dataclasses.replace(self, group_lr=lr)
 
     def _scale(self) -> float:
         assert self.d_model is not None

@@ -9,38 +9,8 @@ from conftest import make_optimizer, trajectory
 
 import hf_lr
 
-LRS = (0.1, 0.01, 0.001)  # defaults["lr"] is the first group's
-
-
-def test_polynomial_each_group_decays_from_its_own_lr_to_lr_end() -> None:
-    lr_end, total = 1e-4, 20
-    ours = trajectory(lambda o: hf_lr.get_polynomial_decay_schedule_with_warmup(o, 5, total, lr_end=lr_end), 30, LRS)
-    theirs = trajectory(lambda o: tf_opt.get_polynomial_decay_schedule_with_warmup(o, 5, total, lr_end=lr_end), 30, LRS)
-    # The first group (whose lr is defaults["lr"]) agrees; the others only reach lr_end with hf_lr.
-    assert [row[0] for row in ours] == [row[0] for row in theirs]
-    for group, lr in enumerate(LRS[1:], start=1):
-        assert ours[5][group] == pytest.approx(lr, rel=1e-15)
-        assert ours[total][group] == pytest.approx(lr_end, rel=1e-12)
-        assert theirs[total][group] == pytest.approx(lr * lr_end / LRS[0], rel=1e-12)  # Transformers: scaled down
-
-
-def test_polynomial_lr_end_must_be_below_every_group_lr() -> None:
-    optimizer = make_optimizer((0.1, 1e-5))
-    with pytest.raises(ValueError, match=r"param_groups\[1\].*lr_end"):
-        hf_lr.get_polynomial_decay_schedule_with_warmup(optimizer, 0, 10, lr_end=1e-4)
-
-
-@pytest.mark.parametrize("factory", ["get_cosine_with_min_lr_schedule_with_warmup", "get_cosine_with_min_lr_schedule_with_warmup_lr_rate"])
-def test_absolute_min_lr_is_each_group_floor(factory: str) -> None:
-    min_lr, total = 5e-4, 20
-    ours = trajectory(lambda o: getattr(hf_lr, factory)(o, 2, total, min_lr=min_lr), total + 1, LRS)
-    theirs = trajectory(lambda o: getattr(tf_opt, factory)(o, 2, total, min_lr=min_lr), total + 1, LRS)
-    floor_step = total if factory.endswith("warmup") else total - 1
-    assert [row[0] for row in ours] == [row[0] for row in theirs]
-    assert ours[floor_step][1] == pytest.approx(min_lr, rel=1e-12)
-    assert theirs[floor_step][1] == pytest.approx(LRS[1] * min_lr / LRS[0], rel=1e-12)
-    with pytest.raises(ValueError, match=r"param_groups\[2\].*min_lr"):
-        getattr(hf_lr, factory)(make_optimizer(LRS), 2, total, min_lr=5e-3)  # above group 2's lr of 1e-3
+# Layer-wise groups follow Transformers' numbers (tests/test_layerwise.py); the one difference there, an optimizer
+# built from groups only whose default lr no group has, is tested in test_layerwise.py as well.
 
 
 def _tensor_lr_run(module: object, total: int, lr_end: float) -> list[float]:
@@ -108,3 +78,25 @@ def test_missing_initial_lr_is_explained_not_a_bare_key_error() -> None:
     with pytest.raises(ValueError, match=r"param_groups\[0\] has no 'initial_lr'.*base_lrs"):
         hf_lr.get_linear_schedule_with_warmup(optimizer, 2, 10, last_epoch=4)
     assert isinstance(torch.optim.lr_scheduler.LambdaLR, type)
+
+
+def test_tensor_base_lr_of_cyclic_is_not_captured() -> None:
+    """torch's CyclicLR keeps a tensor `base_lr` as the group's lr tensor and overwrites it in place, so that group's
+    lower bound drifts up to max_lr; hf_lr reads the tensor once and gives torch's float-argument numbers."""
+    kwargs = {"max_lr": 0.02, "step_size_up": 3}
+
+    def run(make: object, base_lr: object) -> list[float]:
+        optimizer = make_optimizer((0.1,))
+        scheduler = make(optimizer, base_lr)  # type: ignore[operator]
+        lrs = []
+        for _ in range(12):
+            lrs.append(float(optimizer.param_groups[0]["lr"]))
+            optimizer.step()
+            scheduler.step()
+        return lrs
+
+    ours = run(lambda o, b: hf_lr.get_scheduler("cyclic", o, scheduler_specific_kwargs={"base_lr": b, **kwargs}), torch.tensor(1e-3, dtype=torch.float64))
+    reference = run(lambda o, b: torch.optim.lr_scheduler.CyclicLR(o, base_lr=b, cycle_momentum=False, **kwargs), 1e-3)
+    theirs = run(lambda o, b: torch.optim.lr_scheduler.CyclicLR(o, base_lr=b, cycle_momentum=False, **kwargs), torch.tensor(1e-3, dtype=torch.float64))
+    assert ours == pytest.approx(reference, rel=1e-12)
+    assert theirs[6] > 10 * reference[6]  # torch's drift: back at the bottom of the cycle, it stays near max_lr

@@ -1,6 +1,7 @@
 """ScheduleLR's fast path (one evaluation per distinct bound schedule per step) gives exactly the per-group lrs.
 
-The reference is the definition, computed group by group with no sharing: ``initial_lr * schedule.bind(initial_lr)(k)``.
+The reference is the definition, computed group by group with no sharing:
+``initial_lr * schedule.bind(initial_lr, reference_lr)(k)``, where the reference lr is the optimizer's ``lr`` (1.0).
 """
 
 from __future__ import annotations
@@ -22,15 +23,18 @@ def make_optimizer(lrs: list[float], tensor_every: int = 0) -> torch.optim.Optim
     for index, lr in enumerate(lrs):
         value = torch.tensor(lr, dtype=torch.float64) if tensor_every and index % tensor_every == 0 else lr
         groups.append({"params": [torch.nn.Parameter(torch.zeros(1))], "lr": value})
-    return torch.optim.SGD(groups, lr=1.0)
+    return torch.optim.SGD(groups, lr=REFERENCE_LR)
 
 
 def build(name: str, w: int | None, t: int | None, kwargs: dict) -> hf_lr.Schedule:
     return hf_lr.build_schedule(name, w, t, **kwargs)
 
 
+REFERENCE_LR = 1.0  # make_optimizer's SGD(..., lr=1.0)
+
+
 def reference(schedules: list[hf_lr.Schedule], lrs: list[float], step: int) -> list[float]:
-    return [lr * schedule.bind(lr)(step) for schedule, lr in zip(schedules, lrs)]
+    return [lr * schedule.bind(lr, REFERENCE_LR)(step) for schedule, lr in zip(schedules, lrs)]
 
 
 @pytest.mark.parametrize(("name", "w", "t", "kwargs"), EXAMPLES, ids=example_id)

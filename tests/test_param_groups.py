@@ -53,12 +53,13 @@ def test_encoder_then_decoder_order() -> None:
 
 def test_each_group_follows_the_schedule_from_its_own_lr() -> None:
     base = [g["lr"] for g in hf_lr.layerwise_lr_decay(bert(layers=2), lr=1e-3, decay=0.5)]
-    optimizer = torch.optim.SGD(hf_lr.layerwise_lr_decay(bert(layers=2), lr=1e-3, decay=0.5), lr=1.0)
+    optimizer = torch.optim.SGD(hf_lr.layerwise_lr_decay(bert(layers=2), lr=1e-3, decay=0.5), lr=1e-3)
     scheduler = hf_lr.get_scheduler("polynomial", optimizer, 2, 10, {"lr_end": 1e-5})
     for _ in range(10):
         optimizer.step()
         scheduler.step()
-    assert scheduler.get_last_lr() == pytest.approx([1e-5] * len(base), rel=1e-12)  # each group reaches lr_end
+    # As in Transformers, lr_end is the reference group's end (defaults["lr"] = the top group's 1e-3): ratios are kept
+    assert scheduler.get_last_lr() == pytest.approx([lr * 1e-5 / 1e-3 for lr in base], rel=1e-12)
     optimizer = torch.optim.SGD(hf_lr.layerwise_lr_decay(bert(layers=2), lr=1e-3, decay=0.5), lr=1.0)
     scheduler = hf_lr.get_scheduler("cosine", optimizer, 0, 10)
     for _ in range(5):

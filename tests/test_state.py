@@ -123,7 +123,7 @@ def test_loading_something_that_is_not_a_scheduler_state_raises() -> None:
 def test_group_count_mismatch_on_load_raises() -> None:
     state = hf_lr.get_constant_schedule(make_optimizer((0.1, 0.2))).state_dict()
     scheduler = hf_lr.get_constant_schedule(make_optimizer((0.1,)))
-    with pytest.raises((ValueError,), match="param group"):
+    with pytest.raises(ValueError, match="2 values in 'base_lrs', the optimizer has 1 parameter groups"):
         scheduler.load_state_dict(state)
 
 
@@ -169,7 +169,10 @@ def test_scheduler_is_a_lambdalr_and_steps_under_accelerate() -> None:
     assert wrapped.get_last_lr() == [pytest.approx(0.0875)]
 
 
-def test_loading_the_scheduler_state_alone_sets_the_optimizer_lrs() -> None:
+@pytest.mark.parametrize("optimizer_first", [True, False], ids=["optimizer-first", "scheduler-first"])
+def test_scheduler_state_restores_its_own_state_and_leaves_the_optimizer_lrs_to_the_optimizer(optimizer_first: bool) -> None:
+    """As torch's schedulers: the optimizer's lrs come back with the optimizer's state (so that a container's other
+    children keep theirs); the scheduler restores its step, base lrs and last lrs, in either load order."""
     optimizer = make_optimizer((0.1, 0.2))
     scheduler = hf_lr.get_linear_schedule_with_warmup(optimizer, 2, 10)
     for _ in range(5):
@@ -177,6 +180,19 @@ def test_loading_the_scheduler_state_alone_sets_the_optimizer_lrs() -> None:
         scheduler.step()
     fresh_optimizer = make_optimizer((0.1, 0.2))
     fresh = hf_lr.get_linear_schedule_with_warmup(fresh_optimizer, 2, 10)
+    before = [g["lr"] for g in fresh_optimizer.param_groups]
+    if optimizer_first:
+        fresh_optimizer.load_state_dict(_roundtrip(optimizer.state_dict()))
     fresh.load_state_dict(_roundtrip(scheduler.state_dict()))
+    if not optimizer_first:
+        assert [g["lr"] for g in fresh_optimizer.param_groups] == before  # untouched by the scheduler's state
+        fresh_optimizer.load_state_dict(_roundtrip(optimizer.state_dict()))
     assert [g["lr"] for g in fresh_optimizer.param_groups] == [g["lr"] for g in optimizer.param_groups] == scheduler.get_last_lr()
     assert fresh.get_last_lr() == scheduler.get_last_lr()
+    assert (fresh.last_epoch, fresh._step_count) == (scheduler.last_epoch, scheduler._step_count)
+    for _ in range(5):
+        fresh_optimizer.step()
+        fresh.step()
+        optimizer.step()
+        scheduler.step()
+        assert fresh.get_last_lr() == scheduler.get_last_lr()
