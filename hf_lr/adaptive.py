@@ -111,8 +111,8 @@ class _CheckedLoading:
     _REQUIRED: ClassVar[tuple[str, ...]] = ()
     # A constructor argument's name where its state key differs (errors name what the user passed).
     _ARGUMENT_NAMES: ClassVar[dict[str, str]] = {}
-    # Saved by other versions, nothing to restore: older torch's plateau `verbose` (and GreedyLR's) is a printing
-    # preference; the live scheduler's holds.
+    # Saved, but nothing to restore: `verbose` (GreedyLR's, older torch's plateau's) is a printing preference, and the
+    # live scheduler's holds.
     _IGNORED: ClassVar[frozenset[str]] = frozenset({"verbose"})
     optimizer: Optimizer
     _last_lr: list[float]
@@ -209,7 +209,14 @@ class GreedyLR(_CheckedLoading, ReduceLROnPlateau):
     sat at `min_lr` for `reset_start` cuts, the learning rates and the tracking state return to their start. With
     `smooth`, the metric is first averaged over the last `window_size` values. Same arguments, defaults and
     learning rates as ``transformers.GreedyLR`` ("GreedyLR: A Novel Adaptive Learning Rate Scheduler",
-    arXiv:2512.14527); tensor learning rates are updated in place, and ``state_dict`` holds only plain values.
+    arXiv:2512.14527); tensor learning rates are updated in place.
+
+    ``state_dict`` is Transformers' ``GreedyLR`` state (plain values) plus hf_lr's record, so a run moves between the
+    two libraries either way: :meth:`load_state_dict` takes Transformers' states, full or partial (a key the state
+    lacks keeps the live value, as in Transformers), smoothing window included, and Transformers' ``GreedyLR`` takes
+    hf_lr's. Unlike Transformers, a saved configuration that differs from the live one raises
+    :class:`~hf_lr.ScheduleMismatchError` (``strict=False``: a warning, the live one is kept), and a saved `verbose` is
+    ignored (the live one holds).
 
     Args:
         optimizer (`torch.optim.Optimizer`):
@@ -441,7 +448,8 @@ class GreedyLR(_CheckedLoading, ReduceLROnPlateau):
     def _read_more(self, state: Mapping[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
         more: dict[str, Any] = {}
         if "reset_start" in state:
-            # At most the saved configuration's count (it only counts down from it); the live one's under strict=False.
+            # An int >= 1 (checked with the progress keys), at most the saved configuration's count (it only counts
+            # down from it), and at most the live one's under strict=False.
             if state["reset_start"] > saved["reset_start_original"]:
                 raise ValueError(
                     f"`{_saved('reset_start')}` must be <= {_saved('reset_start_original')}={saved['reset_start_original']}, "
@@ -614,7 +622,9 @@ class WarmupReduceLROnPlateau(CheckedReduceLROnPlateau):
     each ``optimizer.step()`` advances it (also under Accelerate, where skipped updates do not count) and nothing
     else has to be called per update. Call ``step(metric)`` after each evaluation, as with ``ReduceLROnPlateau``;
     metrics reported during warmup are ignored. After warmup, the learning rates are exactly ``ReduceLROnPlateau``'s.
-    Being a ``ReduceLROnPlateau``, it is stepped with the metric by ``transformers.Trainer``.
+    Being a ``ReduceLROnPlateau``, it is stepped with the metric by ``transformers.Trainer``. Its arguments and loaded
+    states are checked as :class:`~hf_lr.adaptive.CheckedReduceLROnPlateau`'s; a state saved with another warmup
+    raises :class:`~hf_lr.ScheduleMismatchError`.
 
     Args:
         optimizer (`torch.optim.Optimizer`):
