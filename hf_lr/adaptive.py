@@ -1,15 +1,26 @@
-"""Metric-driven schedulers (not closed form): ``greedy``.
+"""Metric-driven schedulers (not closed form): ``greedy``, ``reduce_lr_on_plateau`` and its warmup variant.
 
-:class:`GreedyLR` is a subclass of torch's ``ReduceLROnPlateau`` so that ``transformers.Trainer`` and other loops that
-check for plateau schedulers step it with the evaluation metric, as they do Transformers' own ``GreedyLR``.
+They subclass torch's ``ReduceLROnPlateau`` so that ``transformers.Trainer`` and other loops that check for plateau
+schedulers step them with the evaluation metric. Their arguments are checked at construction, and a state is checked
+before any of it is loaded, as closed-form schedulers' states are:
+
+- a state saved by another kind of scheduler (its hf_lr record names another type) is refused;
+- a key the scheduler does not save (another scheduler's, e.g. GreedyLR's ``num_good_epochs`` in a plateau state)
+  raises :class:`~hf_lr.ScheduleMismatchError` (``strict=False``: a warning, and the key is ignored);
+- a saved configuration that differs from the live one raises :class:`~hf_lr.ScheduleMismatchError`
+  (``strict=False``: a warning, and the live configuration is kept);
+- every value read is checked (type, sign, finiteness, one value per parameter group); a key the state lacks keeps
+  the live value, as Transformers' ``GreedyLR`` does for its partial states.
 """
 
 from __future__ import annotations
 
 import collections
 import math
-from collections.abc import Sequence
-from typing import Any
+import numbers
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from torch import Tensor
 from torch.optim import Optimizer
@@ -17,18 +28,179 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from hf_lr._validation import check_base_lr, check_choice, check_float, check_int
 from hf_lr.compose import WARMUP_KINDS, _ramp
+from hf_lr.scheduler import STATE_FORMAT, ScheduleMismatchError
 
-__all__ = ["GreedyLR", "WarmupReduceLROnPlateau", "get_greedy_schedule"]
+__all__ = ["CheckedReduceLROnPlateau", "GreedyLR", "WarmupReduceLROnPlateau", "get_greedy_schedule"]
+
+# The key of hf_lr's record in a state (as in ScheduleLR's states, whose record has no "type").
+STATE_RECORD = "hf_lr"
+
+Namer = Callable[[str], str]
 
 
-def _per_group(name: str, value: float | Sequence[float], count: int) -> list[float]:
-    values = list(value) if isinstance(value, (list, tuple)) else [value] * count
-    if len(values) != count:
-        raise ValueError(f"`{name}` must have one value per parameter group: expected {count}, got {len(values)}")
-    return [check_float(f"{name}[{i}]", v, minimum=0.0) for i, v in enumerate(values)]
+def _saved(key: str) -> str:
+    """How errors name a value read from a state: by the key it was saved under."""
+    return f"state_dict[{key!r}]"
 
 
-class GreedyLR(ReduceLROnPlateau):
+def _check_optimizer(optimizer: Any) -> list[float]:
+    """The optimizer's learning rates, each finite and >= 0."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"`optimizer` must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    return [check_base_lr(group["lr"], where=f"param_groups[{i}]") for i, group in enumerate(optimizer.param_groups)]
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    # Strict: bool("False") is True, so a string from a command line or a config file must not slip through.
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be a bool, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def _per_group(name: str, value: Any, count: int) -> list[float]:
+    """One finite value >= 0 per parameter group; a single value is repeated."""
+    if not isinstance(value, (list, tuple)):
+        return [check_float(name, value, minimum=0.0)] * count
+    if len(value) != count:
+        raise ValueError(f"`{name}` must have one value per parameter group: expected {count}, got {len(value)}")
+    return [check_float(f"{name}[{i}]", v, minimum=0.0) for i, v in enumerate(value)]
+
+
+# Checks of a state's progress values, each (name, value, number of parameter groups) -> the value to restore.
+def _count(name: str, value: Any, groups: int) -> int:
+    return check_int(name, value)
+
+
+def _cuts_left(name: str, value: Any, groups: int) -> int:
+    return check_int(name, value, minimum=1)
+
+
+def _best(name: str, value: Any, groups: int) -> float:
+    # +-inf is a fresh start (or an infinite metric torch was given); NaN never becomes the best, so it is corruption.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ValueError(f"`{name}` must be a number (+-inf before any metric), got {value!r}")
+    return float(value)
+
+
+def _group_lrs(name: str, value: Any, groups: int) -> list[float]:
+    if not isinstance(value, (list, tuple)) or len(value) != groups:
+        raise ValueError(f"`{name}` must be a list of {groups} learning rates (one per parameter group), got {value!r}")
+    return [check_base_lr(lr, where=f"{name}[{i}]") for i, lr in enumerate(value)]
+
+
+def _write_lr(group: dict[str, Any], lr: float) -> None:
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(lr)  # in place: a compiled optimizer holds this tensor
+    else:
+        group["lr"] = lr
+
+
+class _CheckedLoading:
+    """``load_state_dict`` shared by the metric-driven schedulers (the checks of the module docstring).
+
+    A subclass names its state type, its configuration keys (``_validated_config`` checks them, for the constructor's
+    arguments and for a saved state alike, so the two cannot drift), its progress keys with their checks, and the
+    other keys it reads (``_read_more``).
+    """
+
+    _state_type: ClassVar[str]
+    _CONFIG: ClassVar[tuple[str, ...]]
+    _PROGRESS: ClassVar[dict[str, Callable[[str, Any, int], Any]]]
+    _MORE: ClassVar[tuple[str, ...]] = ()
+    # Keys without which a state is not this scheduler's (partial states otherwise load, as in Transformers).
+    _REQUIRED: ClassVar[tuple[str, ...]] = ()
+    # A constructor argument's name where its state key differs (errors name what the user passed).
+    _ARGUMENT_NAMES: ClassVar[dict[str, str]] = {}
+    # Saved, but nothing to restore: `verbose` (GreedyLR's, older torch's plateau's) is a printing preference, and the
+    # live scheduler's holds.
+    _IGNORED: ClassVar[frozenset[str]] = frozenset({"verbose"})
+    optimizer: Optimizer
+    _last_lr: list[float]
+
+    def _argument(self, key: str) -> str:
+        return self._ARGUMENT_NAMES.get(key, key)
+
+    def _validated_config(self, values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _read_more(self, state: Mapping[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
+        """Check the keys of ``_MORE`` that `state` has; `saved` is the configuration the state was made with."""
+        return {}
+
+    def _record(self) -> dict[str, Any]:
+        return {"format": STATE_FORMAT, "type": self._state_type}
+
+    def _read(self, state_dict: Any, strict: bool) -> dict[str, Any]:
+        """Check a state against this scheduler; return the attributes to restore (nothing is changed here)."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"`state_dict` must be a dict, got {type(state_dict).__name__}")
+        kind = self._state_type
+        record = state_dict.get(STATE_RECORD)
+        if record is not None:
+            saved_type = record.get("type", "ScheduleLR") if isinstance(record, Mapping) else repr(record)
+            if saved_type != kind:
+                raise ScheduleMismatchError(f"this state was saved by a {saved_type}, not by a {kind}; it cannot be loaded into one")
+        missing = [key for key in self._REQUIRED if key not in state_dict]
+        if missing:
+            raise ScheduleMismatchError(f"not a {kind} state: missing {', '.join(missing)} (keys: {sorted(state_dict)})")
+        live = {key: getattr(self, key) for key in self._CONFIG}
+        unknown = sorted(set(state_dict) - {*live, *self._PROGRESS, *self._MORE, *self._IGNORED, STATE_RECORD})
+        if unknown:
+            message = f"a {kind} state has no key {', '.join(map(repr, unknown))}: is this another scheduler's state?"
+            if strict:
+                raise ScheduleMismatchError(f"{message} Load with strict=False to ignore these keys.")
+            warnings.warn(f"{message} These keys are ignored.", UserWarning, stacklevel=3)
+        saved = self._validated_config({**live, **{key: state_dict[key] for key in live if key in state_dict}}, _saved)
+        differences = [f"{key}: saved {saved[key]!r}, live {live[key]!r}" for key in live if saved[key] != live[key]]
+        if differences:
+            message = (
+                f"the saved state was made with a different {kind} configuration than this scheduler's; resuming would "
+                "silently change how the learning rate follows the metric. Differences:\n  " + "\n  ".join(differences)
+            )
+            if strict:
+                raise ScheduleMismatchError(
+                    f"{message}\nBuild the scheduler with the saved configuration, or load with strict=False to keep the live one."
+                )
+            warnings.warn(f"{message}\nThe live configuration is kept.", UserWarning, stacklevel=3)
+        groups = len(self.optimizer.param_groups)
+        progress = {key: check(_saved(key), state_dict[key], groups) for key, check in self._PROGRESS.items() if key in state_dict}
+        progress.update(self._read_more(state_dict, saved))
+        return progress
+
+    def _restore_lrs(self, saved_lrs: bool) -> None:
+        if saved_lrs:
+            for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+                _write_lr(group, lr)
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
+        """Restore a state saved by :meth:`state_dict` (or by the library this scheduler mirrors), and the learning
+        rates it had.
+
+        Everything is checked before anything changes; a key the state lacks keeps the live value. See the module
+        :mod:`hf_lr.adaptive` for what is refused.
+
+        Args:
+            state_dict (`dict`):
+                The saved state.
+            strict (`bool`, *optional*, defaults to `True`):
+                Raise :class:`~hf_lr.ScheduleMismatchError` when the saved configuration differs from the live one or
+                the state has keys this scheduler does not save; with `False`, warn, keep the live configuration and
+                ignore those keys.
+        """
+        self.__dict__.update(self._read(state_dict, strict))
+        self._restore_lrs("_last_lr" in state_dict)
+
+
+_PLATEAU_PROGRESS: dict[str, Callable[[str, Any, int], Any]] = {
+    "last_epoch": _count,
+    "best": _best,
+    "num_bad_epochs": _count,
+    "cooldown_counter": _count,
+    "_last_lr": _group_lrs,
+}
+
+
+class GreedyLR(_CheckedLoading, ReduceLROnPlateau):
     """Raise the learning rate while a metric keeps improving, lower it when it stalls (Transformers' ``greedy``).
 
     After more than `patience` consecutive improvements every group's lr is divided by `factor` (capped at `max_lr`),
@@ -37,7 +209,14 @@ class GreedyLR(ReduceLROnPlateau):
     sat at `min_lr` for `reset_start` cuts, the learning rates and the tracking state return to their start. With
     `smooth`, the metric is first averaged over the last `window_size` values. Same arguments, defaults and
     learning rates as ``transformers.GreedyLR`` ("GreedyLR: A Novel Adaptive Learning Rate Scheduler",
-    arXiv:2512.14527); tensor learning rates are updated in place, and ``state_dict`` holds only plain values.
+    arXiv:2512.14527); tensor learning rates are updated in place.
+
+    ``state_dict`` is Transformers' ``GreedyLR`` state (plain values) plus hf_lr's record, so a run moves between the
+    two libraries either way: :meth:`load_state_dict` takes Transformers' states, full or partial (a key the state
+    lacks keeps the live value, as in Transformers), smoothing window included, and Transformers' ``GreedyLR`` takes
+    hf_lr's. Unlike Transformers, a saved configuration that differs from the live one raises
+    :class:`~hf_lr.ScheduleMismatchError` (``strict=False``: a warning, the live one is kept), and a saved `verbose` is
+    ignored (the live one holds).
 
     Args:
         optimizer (`torch.optim.Optimizer`):
@@ -82,6 +261,36 @@ class GreedyLR(ReduceLROnPlateau):
         [0.1]
     """
 
+    _state_type = "GreedyLR"
+    _CONFIG = (
+        "mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "warmup", "min_lrs", "max_lrs", "eps",
+        "smooth", "window_size", "reset_start_original",
+    )  # fmt: skip
+    _PROGRESS = {
+        **_PLATEAU_PROGRESS,
+        "num_good_epochs": _count,
+        "warmup_counter": _count,
+        "reset_start": _cuts_left,
+        "_init_lrs": _group_lrs,
+    }
+    # Transformers' smoothing window, and the one hf_lr saved before it wrote Transformers' (window, window_sum).
+    _MORE = ("_streaming_avg", "window", "window_sum")
+    _ARGUMENT_NAMES = {"min_lrs": "min_lr", "max_lrs": "max_lr", "reset_start_original": "reset_start"}
+
+    mode: str
+    factor: float
+    patience: int
+    threshold: float
+    threshold_mode: str
+    cooldown: int
+    warmup: int
+    min_lrs: list[float]
+    max_lrs: list[float]
+    eps: float
+    smooth: bool
+    window_size: int
+    reset_start_original: int
+
     def __init__(
         self,
         optimizer: Optimizer,
@@ -100,31 +309,45 @@ class GreedyLR(ReduceLROnPlateau):
         window_size: int = 50,
         reset_start: int = 500,
     ) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"`optimizer` must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-        groups = optimizer.param_groups
+        self._init_lrs = _check_optimizer(optimizer)
         self.optimizer = optimizer
-        self.mode = check_choice("mode", mode, ("min", "max"))
-        self.threshold_mode = check_choice("threshold_mode", threshold_mode, ("rel", "abs"))
-        self.factor = check_float("factor", factor, minimum=0.0, maximum=1.0, exclusive_minimum=True, exclusive_maximum=True)
-        self.patience = check_int("patience", patience)
-        self.threshold = check_float("threshold", threshold, minimum=0.0)
-        self.cooldown = check_int("cooldown", cooldown)
-        self.warmup = check_int("warmup", warmup)
-        self.min_lrs = _per_group("min_lr", min_lr, len(groups))
-        self.max_lrs = _per_group("max_lr", max_lr, len(groups))
-        for index, (low, high) in enumerate(zip(self.min_lrs, self.max_lrs)):
-            if low > high:
-                raise ValueError(f"`min_lr` must be <= `max_lr`, got min_lr={low}, max_lr={high} for param_groups[{index}]")
-        self.eps = check_float("eps", eps, minimum=0.0)
-        self.verbose = bool(verbose)
-        self.smooth = bool(smooth)
-        self.window_size = check_int("window_size", window_size, minimum=1)
-        self.reset_start_original = check_int("reset_start", reset_start, minimum=1)
-        self._init_lrs = [check_base_lr(g["lr"], where=f"param_groups[{i}]") for i, g in enumerate(groups)]
+        arguments = {
+            "mode": mode, "factor": factor, "patience": patience, "threshold": threshold, "threshold_mode": threshold_mode,
+            "cooldown": cooldown, "warmup": warmup, "min_lrs": min_lr, "max_lrs": max_lr, "eps": eps, "smooth": smooth,
+            "window_size": window_size, "reset_start_original": reset_start,
+        }  # fmt: skip
+        self.__dict__.update(self._validated_config(arguments, self._argument))
+        self.verbose = _check_bool("verbose", verbose)
         self.last_epoch = 0
         self._last_lr = list(self._init_lrs)
         self._reset()
+
+    def _validated_config(self, values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
+        groups = len(self.optimizer.param_groups)
+        config = {
+            "mode": check_choice(name("mode"), values["mode"], ("min", "max")),
+            "factor": check_float(
+                name("factor"), values["factor"], minimum=0.0, maximum=1.0, exclusive_minimum=True, exclusive_maximum=True
+            ),
+            "patience": check_int(name("patience"), values["patience"]),
+            "threshold": check_float(name("threshold"), values["threshold"], minimum=0.0),
+            "threshold_mode": check_choice(name("threshold_mode"), values["threshold_mode"], ("rel", "abs")),
+            "cooldown": check_int(name("cooldown"), values["cooldown"]),
+            "warmup": check_int(name("warmup"), values["warmup"]),
+            "min_lrs": _per_group(name("min_lrs"), values["min_lrs"], groups),
+            "max_lrs": _per_group(name("max_lrs"), values["max_lrs"], groups),
+            "eps": check_float(name("eps"), values["eps"], minimum=0.0),
+            "smooth": _check_bool(name("smooth"), values["smooth"]),
+            "window_size": check_int(name("window_size"), values["window_size"], minimum=1),
+            "reset_start_original": check_int(name("reset_start_original"), values["reset_start_original"], minimum=1),
+        }
+        for index, (low, high) in enumerate(zip(config["min_lrs"], config["max_lrs"])):
+            if low > high:
+                low_name, high_name = name("min_lrs"), name("max_lrs")
+                raise ValueError(
+                    f"`{low_name}` must be <= `{high_name}`, got {low_name}={low}, {high_name}={high} for param_groups[{index}]"
+                )
+        return config
 
     def _reset(self) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
@@ -150,15 +373,8 @@ class GreedyLR(ReduceLROnPlateau):
             return sign * current < sign * self.best * (1.0 - sign * self.threshold)
         return sign * current < sign * self.best - self.threshold
 
-    def _write(self, index: int, lr: float) -> None:
-        group = self.optimizer.param_groups[index]
-        if isinstance(group["lr"], Tensor):
-            group["lr"].fill_(lr)
-        else:
-            group["lr"] = lr
-
     def _set_lr(self, index: int, lr: float, verb: str) -> None:
-        self._write(index, lr)
+        _write_lr(self.optimizer.param_groups[index], lr)
         if self.verbose:
             print(f"Epoch {self.last_epoch}: {verb} learning rate of group {index} to {lr:.4e}.")
 
@@ -219,30 +435,53 @@ class GreedyLR(ReduceLROnPlateau):
         """The learning rates after the last step, one float per group."""
         return list(self._last_lr)
 
-    _STATE = (
-        "mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "warmup", "min_lrs", "max_lrs", "eps",
-        "verbose", "smooth", "window_size", "reset_start_original", "reset_start", "last_epoch", "best",
-        "num_bad_epochs", "num_good_epochs", "cooldown_counter", "warmup_counter", "_init_lrs", "_last_lr",
-    )  # fmt: skip
-
     def state_dict(self) -> dict[str, Any]:
-        """Plain values only (loads with ``torch.load(weights_only=True)``)."""
-        state = {key: getattr(self, key) for key in self._STATE}
-        state["window"] = list(self._window)
-        state["window_sum"] = self._window_sum
+        """Transformers' ``GreedyLR`` state (plain values; loads with ``torch.load(weights_only=True)``) and hf_lr's
+        record; Transformers' ``GreedyLR.load_state_dict`` takes it too."""
+        state = {key: getattr(self, key) for key in (*self._CONFIG, "verbose", *self._PROGRESS)}
+        state = {key: list(value) if isinstance(value, list) else value for key, value in state.items()}
+        if self.smooth or self._window:
+            state["_streaming_avg"] = {"window_size": self.window_size, "values": list(self._window), "sum": self._window_sum}
+        state[STATE_RECORD] = self._record()
         return state
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a state from :meth:`state_dict`, and the learning rates it had."""
-        missing = [key for key in self._STATE if key not in state_dict]
-        if missing:
-            raise ValueError(f"not a GreedyLR state: missing {', '.join(missing)}")
-        for key in self._STATE:
-            setattr(self, key, state_dict[key])
-        self._window = collections.deque(state_dict.get("window", []))
-        self._window_sum = float(state_dict.get("window_sum", 0.0))
-        for index, lr in enumerate(self._last_lr):
-            self._write(index, float(lr))
+    def _read_more(self, state: Mapping[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
+        more: dict[str, Any] = {}
+        if "reset_start" in state:
+            # An int >= 1 (checked with the progress keys), at most the saved configuration's count (it only counts
+            # down from it), and at most the live one's under strict=False.
+            if state["reset_start"] > saved["reset_start_original"]:
+                raise ValueError(
+                    f"`{_saved('reset_start')}` must be <= {_saved('reset_start_original')}={saved['reset_start_original']}, "
+                    f"got {state['reset_start']}"
+                )
+            more["reset_start"] = min(int(state["reset_start"]), self.reset_start_original)
+        if "_streaming_avg" in state:
+            if "window" in state or "window_sum" in state:
+                raise ValueError("a GreedyLR state holds one smoothing window: `_streaming_avg` or `window`, not both")
+            average, where = state["_streaming_avg"], "state_dict['_streaming_avg']"
+            if not isinstance(average, Mapping) or set(average) - {"window_size", "values", "sum"}:
+                raise ValueError(f"`{where}` must be a dict with keys window_size, values, sum; got {average!r}")
+            # Transformers' defaults for the keys a partial window state lacks.
+            size = check_int(f"{where}['window_size']", average.get("window_size", saved["window_size"]), minimum=1)
+            values, total = average.get("values", []), average.get("sum", 0.0)
+            if size != saved["window_size"]:
+                raise ValueError(f"`{where}['window_size']` must equal the state's window_size={saved['window_size']}, got {size}")
+        elif "window" in state or "window_sum" in state:
+            if not ("window" in state and "window_sum" in state):
+                raise ValueError("a GreedyLR state saved with `window` must also have `window_sum`, and the other way round")
+            values, total, where = state["window"], state["window_sum"], "state_dict['window']"
+        else:
+            return more
+        if not isinstance(values, (list, tuple)) or len(values) > saved["window_size"]:
+            raise ValueError(f"`{where}` must hold a list of at most window_size={saved['window_size']} metrics, got {values!r}")
+        window = [check_float(f"{where}[{i}]", value) for i, value in enumerate(values)]
+        total = check_float(f"{where} sum", total)
+        if len(window) > self.window_size:  # a smaller live window, kept under strict=False: its last values
+            window = window[-self.window_size :]
+            total = math.fsum(window)
+        more["_window"], more["_window_sum"] = collections.deque(window), total
+        return more
 
 
 def get_greedy_schedule(optimizer: Optimizer, **kwargs: Any) -> GreedyLR:
@@ -267,14 +506,125 @@ def get_greedy_schedule(optimizer: Optimizer, **kwargs: Any) -> GreedyLR:
     return GreedyLR(optimizer, **kwargs)
 
 
-class WarmupReduceLROnPlateau(ReduceLROnPlateau):
+class CheckedReduceLROnPlateau(_CheckedLoading, ReduceLROnPlateau):
+    """torch's ``ReduceLROnPlateau`` with its arguments and loaded states checked (hf_lr's ``reduce_lr_on_plateau``).
+
+    Same arguments, defaults and learning rates as ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (what Transformers'
+    ``reduce_lr_on_plateau`` returns); `min_lr` is an absolute floor per group, as in torch. Unlike torch, an argument
+    torch would take but cannot mean (``factor=-5``, ``min_lr=-1``, ``patience="10"``, a NaN learning rate) raises at
+    construction, and :meth:`~hf_lr.adaptive._CheckedLoading.load_state_dict` checks the state first (see
+    :mod:`hf_lr.adaptive`) and, like hf_lr's other schedulers, also sets the optimizer's learning rates to the saved
+    ones. A torch ``ReduceLROnPlateau`` state loads into it and its state into torch's.
+
+    Args:
+        optimizer (`torch.optim.Optimizer`):
+            The optimizer whose learning rates are reduced.
+        mode (`str`, *optional*, defaults to `"min"`):
+            ``"min"``: lower metric is better; ``"max"``: higher is better.
+        factor (`float`, *optional*, defaults to 0.1):
+            The multiplier of a reduction, in [0, 1).
+        patience (`int`, *optional*, defaults to 10):
+            The number of metrics without improvement tolerated before a reduction.
+        threshold (`float`, *optional*, defaults to 1e-4):
+            The margin that counts as an improvement (>= 0).
+        threshold_mode (`str`, *optional*, defaults to `"rel"`):
+            ``"rel"`` (relative margin) or ``"abs"`` (margin in metric units).
+        cooldown (`int`, *optional*, defaults to 0):
+            Metrics ignored after a reduction.
+        min_lr (`float` or `list[float]`, *optional*, defaults to 0):
+            The floor, for all groups or per group.
+        eps (`float`, *optional*, defaults to 1e-8):
+            Reductions smaller than this are not applied.
+
+    Example:
+        >>> import torch
+        >>> from hf_lr.adaptive import CheckedReduceLROnPlateau
+        >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> scheduler = CheckedReduceLROnPlateau(optimizer, patience=0, factor=0.5)
+        >>> scheduler.step(1.0); scheduler.step(1.0); scheduler.get_last_lr()
+        [0.05]
+        >>> CheckedReduceLROnPlateau(optimizer, factor=-5.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: `factor` must be >= 0.0, got factor=-5.0
+    """
+
+    _state_type = "ReduceLROnPlateau"
+    _CONFIG = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "default_min_lr", "min_lrs", "eps")
+    _PROGRESS = _PLATEAU_PROGRESS
+    _MORE = ("mode_worse",)
+    _ARGUMENT_NAMES = {"default_min_lr": "min_lr", "min_lrs": "min_lr"}
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | list[float] = 0,
+        eps: float = 1e-8,
+    ) -> None:
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        per_group = isinstance(min_lr, (list, tuple))
+        arguments = {
+            "mode": mode, "factor": factor, "patience": patience, "threshold": threshold, "threshold_mode": threshold_mode,
+            "cooldown": cooldown, "default_min_lr": None if per_group else min_lr, "min_lrs": min_lr, "eps": eps,
+        }  # fmt: skip
+        # The plateau's own check, also in a subclass: its constructor checks its own arguments.
+        config = CheckedReduceLROnPlateau._validated_config(self, arguments, self._argument)
+        floor = config["min_lrs"] if per_group else config["default_min_lr"]
+        super().__init__(
+            optimizer, config["mode"], config["factor"], config["patience"], config["threshold"], config["threshold_mode"],
+            config["cooldown"], floor, config["eps"],
+        )  # fmt: skip
+
+    def _validated_config(self, values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
+        default_min_lr = values["default_min_lr"]
+        return {
+            "mode": check_choice(name("mode"), values["mode"], ("min", "max")),
+            "factor": check_float(name("factor"), values["factor"], minimum=0.0, maximum=1.0, exclusive_maximum=True),
+            "patience": check_int(name("patience"), values["patience"]),
+            "threshold": check_float(name("threshold"), values["threshold"], minimum=0.0),
+            "threshold_mode": check_choice(name("threshold_mode"), values["threshold_mode"], ("rel", "abs")),
+            "cooldown": check_int(name("cooldown"), values["cooldown"]),
+            # torch keeps the single floor to extend `min_lrs` to groups added later, or None for a per-group list.
+            "default_min_lr": None if default_min_lr is None else check_float(name("default_min_lr"), default_min_lr, minimum=0.0),
+            "min_lrs": _per_group(name("min_lrs"), values["min_lrs"], len(self.optimizer.param_groups)),
+            "eps": check_float(name("eps"), values["eps"], minimum=0.0),
+        }
+
+    def _read_more(self, state: Mapping[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
+        # Derived from the mode (torch recomputes it on load): checked for consistency, not restored.
+        worse = math.inf if saved["mode"] == "min" else -math.inf
+        if "mode_worse" in state and state["mode_worse"] != worse:
+            raise ValueError(f"`{_saved('mode_worse')}` must be {worse} in mode {saved['mode']!r}, got {state['mode_worse']!r}")
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """torch's ``ReduceLROnPlateau`` state (plain values; loads with ``torch.load(weights_only=True)``) and hf_lr's
+        record; torch's ``load_state_dict`` takes it too."""
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_handle")}
+        state["min_lrs"] = list(self.min_lrs)
+        state["_last_lr"] = [float(lr) for lr in self._last_lr]
+        state[STATE_RECORD] = self._record()
+        return state
+
+
+
+class WarmupReduceLROnPlateau(CheckedReduceLROnPlateau):
     """Warm up over the first optimizer updates, then torch's ``ReduceLROnPlateau``.
 
     The warmup follows the optimizer's own updates: the scheduler registers a post-step hook on the optimizer, so
     each ``optimizer.step()`` advances it (also under Accelerate, where skipped updates do not count) and nothing
     else has to be called per update. Call ``step(metric)`` after each evaluation, as with ``ReduceLROnPlateau``;
     metrics reported during warmup are ignored. After warmup, the learning rates are exactly ``ReduceLROnPlateau``'s.
-    Being a ``ReduceLROnPlateau``, it is stepped with the metric by ``transformers.Trainer``.
+    Being a ``ReduceLROnPlateau``, it is stepped with the metric by ``transformers.Trainer``. Its arguments and loaded
+    states are checked as :class:`~hf_lr.adaptive.CheckedReduceLROnPlateau`'s; a state saved with another warmup
+    raises :class:`~hf_lr.ScheduleMismatchError`.
 
     Args:
         optimizer (`torch.optim.Optimizer`):
@@ -303,6 +653,11 @@ class WarmupReduceLROnPlateau(ReduceLROnPlateau):
         [0.05]
     """
 
+    _state_type = "WarmupReduceLROnPlateau"
+    _CONFIG = (*CheckedReduceLROnPlateau._CONFIG, "num_warmup_steps", "warmup_kind", "warmup_start_factor")
+    _PROGRESS = {**_PLATEAU_PROGRESS, "updates": _count, "base_lrs": _group_lrs}
+    _REQUIRED = ("updates", "num_warmup_steps", "base_lrs")
+
     def __init__(
         self,
         optimizer: Optimizer,
@@ -311,18 +666,16 @@ class WarmupReduceLROnPlateau(ReduceLROnPlateau):
         warmup_start_factor: float = 0.0,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"`optimizer` must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-        self.num_warmup_steps = check_int("num_warmup_steps", num_warmup_steps)
-        self.warmup_kind = check_choice("warmup_kind", warmup_kind, WARMUP_KINDS)
-        self.warmup_start_factor = check_float("warmup_start_factor", warmup_start_factor, minimum=0.0, maximum=1.0)
-        if self.warmup_kind == "exponential" and self.warmup_start_factor == 0.0:
-            raise ValueError("an exponential warmup needs `warmup_start_factor` > 0, got 0.0")
-        self.base_lrs = [check_base_lr(g["lr"], where=f"param_groups[{i}]") for i, g in enumerate(optimizer.param_groups)]
+        self.base_lrs = _check_optimizer(optimizer)
+        arguments = {"num_warmup_steps": num_warmup_steps, "warmup_kind": warmup_kind, "warmup_start_factor": warmup_start_factor}
+        self.__dict__.update(_warmup_config(arguments, self._argument))
         self.updates = 0
         super().__init__(optimizer, **kwargs)
         self._hook()
         self._apply_warmup()
+
+    def _validated_config(self, values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
+        return {**super()._validated_config(values, name), **_warmup_config(values, name)}
 
     def _hook(self) -> None:
         self._handle = self.optimizer.register_step_post_hook(self._after_optimizer_step)
@@ -338,13 +691,9 @@ class WarmupReduceLROnPlateau(ReduceLROnPlateau):
         return self.updates < self.num_warmup_steps
 
     def _apply_warmup(self) -> None:
-        for index, base in enumerate(self.base_lrs):
-            factor = _ramp(self.warmup_kind, self.updates, self.num_warmup_steps, self.warmup_start_factor, math) if self.in_warmup else 1.0
-            group = self.optimizer.param_groups[index]
-            if isinstance(group["lr"], Tensor):
-                group["lr"].fill_(base * factor)
-            else:
-                group["lr"] = base * factor
+        factor = _ramp(self.warmup_kind, self.updates, self.num_warmup_steps, self.warmup_start_factor, math) if self.in_warmup else 1.0
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            _write_lr(group, base * factor)
         self._last_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
 
     def step(self, metrics: float, epoch: int | None = None) -> None:  # type: ignore[override]
@@ -359,20 +708,12 @@ class WarmupReduceLROnPlateau(ReduceLROnPlateau):
         """The learning rates last set, one float per group."""
         return [float(lr) for lr in self._last_lr]
 
-    def state_dict(self) -> dict[str, Any]:
-        """Plain values only (loads with ``torch.load(weights_only=True)``)."""
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_handle")}
-        state["_last_lr"] = [float(lr) for lr in self._last_lr]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a state from :meth:`state_dict`, with the learning rates of its update count if in warmup."""
-        missing = [key for key in ("updates", "num_warmup_steps", "base_lrs", "best", "num_bad_epochs") if key not in state_dict]
-        if missing:
-            raise ValueError(f"not a WarmupReduceLROnPlateau state: missing {', '.join(missing)}")
-        self.__dict__.update({k: v for k, v in state_dict.items() if k not in ("optimizer", "_handle")})
+    def _restore_lrs(self, saved_lrs: bool) -> None:
+        # During warmup the update count and the base learning rates give the learning rates.
         if self.in_warmup:
             self._apply_warmup()
+        else:
+            super()._restore_lrs(saved_lrs)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -382,6 +723,17 @@ class WarmupReduceLROnPlateau(ReduceLROnPlateau):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._hook()
+
+
+def _warmup_config(values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
+    config = {
+        "num_warmup_steps": check_int(name("num_warmup_steps"), values["num_warmup_steps"]),
+        "warmup_kind": check_choice(name("warmup_kind"), values["warmup_kind"], WARMUP_KINDS),
+        "warmup_start_factor": check_float(name("warmup_start_factor"), values["warmup_start_factor"], minimum=0.0, maximum=1.0),
+    }
+    if config["warmup_kind"] == "exponential" and config["warmup_start_factor"] == 0.0:
+        raise ValueError(f"an exponential warmup needs `{name('warmup_start_factor')}` > 0, got 0.0")
+    return config
 
 
 def get_warmup_reduce_on_plateau_schedule(

@@ -14,6 +14,7 @@ from typing import Any
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from hf_lr.adaptive import CheckedReduceLROnPlateau
 from hf_lr.scheduler import ScheduleLR
 from hf_lr.schedules import (
     Constant,
@@ -279,6 +280,9 @@ def get_inverse_sqrt_schedule(
 def get_reduce_on_plateau_schedule(optimizer: Optimizer, **kwargs: Any) -> ReduceLROnPlateau:
     """torch's ``ReduceLROnPlateau``: constant until a metric stops improving, then reduced (as Transformers).
 
+    The scheduler is a :class:`~hf_lr.adaptive.CheckedReduceLROnPlateau`: torch's, with its arguments and loaded
+    states checked.
+
     Args:
         optimizer (`torch.optim.Optimizer`):
             The optimizer whose learning rate is scheduled.
@@ -293,7 +297,7 @@ def get_reduce_on_plateau_schedule(optimizer: Optimizer, **kwargs: Any) -> Reduc
         >>> scheduler.step(1.0); scheduler.step(1.0); scheduler.get_last_lr()
         [0.5]
     """
-    return ReduceLROnPlateau(optimizer, **kwargs)
+    return CheckedReduceLROnPlateau(optimizer, **kwargs)
 
 
 def get_cosine_with_min_lr_schedule_with_warmup(
