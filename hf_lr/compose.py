@@ -159,6 +159,9 @@ class Decay(Schedule):
     def boundaries(self) -> tuple[int, ...]:
         return (self.num_steps,)
 
+    def horizon(self) -> int | None:
+        return self.num_steps
+
 
 def _ramp(kind: str, step: Any, num_steps: int, start: float, xp: Any) -> Any:
     """From ``start`` at step 0 towards 1 at ``num_steps``."""
@@ -271,6 +274,10 @@ class Warmup(Schedule):
         inner = tuple(b + shift for b in self.schedule.boundaries() if b + shift > self.num_warmup_steps)
         return ((self.num_warmup_steps,) if self.num_warmup_steps else ()) + inner
 
+    def horizon(self) -> int | None:
+        inner = self.schedule.horizon()
+        return None if inner is None else inner + self.num_warmup_steps if self.prefix else inner
+
 
 @dataclasses.dataclass(frozen=True)
 class Join(Schedule):
@@ -346,6 +353,10 @@ class Join(Schedule):
             if low < high:
                 out[low - start : high - start] = schedule.range_values(low - first, high - first)
         return out
+
+    def horizon(self) -> int | None:
+        last = self.schedules[-1].horizon()
+        return None if last is None else self.boundaries_[-1] + last
 
     def boundaries(self) -> tuple[int, ...]:
         starts = (0,) + self.boundaries_
@@ -428,6 +439,9 @@ class Floor(Schedule):
 
     def boundaries(self) -> tuple[int, ...]:
         return self.schedule.boundaries()
+
+    def horizon(self) -> int | None:
+        return self.schedule.horizon()
 
 
 @dataclasses.dataclass(frozen=True)

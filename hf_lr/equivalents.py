@@ -389,6 +389,9 @@ class OneCycle(_Absolute):
     def boundaries(self) -> tuple[int, ...]:
         return tuple(int(math.ceil(end)) for end, _, _ in self._phases(1.0))
 
+    def horizon(self) -> int | None:
+        return self.total_steps
+
 
 @dataclasses.dataclass(frozen=True)
 class Cyclic(_Absolute):
@@ -722,6 +725,9 @@ class TimmCosine(_Absolute):
             ends.append(int(round(total)) + shift)
         return ((self.warmup_t,) if self.warmup_t else ()) + tuple(ends)
 
+    def horizon(self) -> int | None:
+        return self.boundaries()[-1]
+
 
 @dataclasses.dataclass(frozen=True)
 class TriStage(Schedule):
@@ -782,6 +788,9 @@ class TriStage(Schedule):
     def boundaries(self) -> tuple[int, ...]:
         w, h, d = self.warmup_steps, self.hold_steps, self.decay_steps
         return (w, w + h, w + h + d)
+
+    def horizon(self) -> int | None:
+        return self.warmup_steps + self.hold_steps + self.decay_steps
 
 
 @dataclasses.dataclass(frozen=True)
@@ -859,3 +868,6 @@ class DeepSpeedWarmup(_Absolute):
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.warmup_num_steps,) + ((self.total_num_steps,) if self.total_num_steps else ())
+
+    def horizon(self) -> int | None:
+        return self.total_num_steps

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-def get_constant_schedule(optimizer: Optimizer, last_epoch: int = -1, *, completed_steps: int | None = None) -> ScheduleLR:
+def get_constant_schedule(optimizer: Optimizer, last_epoch: int = -1, *, completed_steps: int | None = None, clock: str = "calls") -> ScheduleLR:
     """Constant learning rate: the one set in the optimizer.
 
     Args:
@@ -58,6 +58,8 @@ def get_constant_schedule(optimizer: Optimizer, last_epoch: int = -1, *, complet
             torch's index of the last update when resuming (-1 to start).
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -66,11 +68,11 @@ def get_constant_schedule(optimizer: Optimizer, last_epoch: int = -1, *, complet
         >>> get_constant_schedule(optimizer).get_last_lr()
         [0.1]
     """
-    return ScheduleLR(optimizer, Constant(), last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, Constant(), last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_constant_schedule_with_warmup(
-    optimizer: Optimizer, num_warmup_steps: int, last_epoch: int = -1, *, completed_steps: int | None = None
+    optimizer: Optimizer, num_warmup_steps: int, last_epoch: int = -1, *, completed_steps: int | None = None, clock: str = "calls"
 ) -> ScheduleLR:
     """Linear warmup from 0 to the optimizer's learning rate over `num_warmup_steps`, then constant.
 
@@ -83,6 +85,8 @@ def get_constant_schedule_with_warmup(
             torch's index of the last update when resuming (-1 to start).
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -91,7 +95,7 @@ def get_constant_schedule_with_warmup(
         >>> get_constant_schedule_with_warmup(optimizer, num_warmup_steps=4, completed_steps=2).get_last_lr()
         [0.05]
     """
-    return ScheduleLR(optimizer, ConstantWithWarmup(num_warmup_steps), last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, ConstantWithWarmup(num_warmup_steps), last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_linear_schedule_with_warmup(
@@ -101,6 +105,7 @@ def get_linear_schedule_with_warmup(
     last_epoch: int = -1,
     *,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> ScheduleLR:
     """Linear warmup from 0 to the optimizer's learning rate, then linear decay to 0 at `num_training_steps`.
 
@@ -115,6 +120,8 @@ def get_linear_schedule_with_warmup(
             torch's index of the last update when resuming (-1 to start).
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -125,7 +132,7 @@ def get_linear_schedule_with_warmup(
         [0.0]
     """
     schedule = LinearWithWarmup(num_warmup_steps, num_training_steps)
-    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_cosine_schedule_with_warmup(
@@ -136,6 +143,7 @@ def get_cosine_schedule_with_warmup(
     last_epoch: int = -1,
     *,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> ScheduleLR:
     """Linear warmup, then a cosine from the optimizer's learning rate down to 0 (with `num_cycles=0.5`).
 
@@ -152,6 +160,8 @@ def get_cosine_schedule_with_warmup(
             torch's index of the last update when resuming (-1 to start).
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -162,7 +172,7 @@ def get_cosine_schedule_with_warmup(
         0.0005
     """
     schedule = CosineWithWarmup(num_warmup_steps, num_training_steps, num_cycles)
-    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_cosine_with_hard_restarts_schedule_with_warmup(
@@ -173,6 +183,7 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     last_epoch: int = -1,
     *,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> ScheduleLR:
     """Linear warmup, then `num_cycles` cosine decays to 0 that each restart at the optimizer's learning rate.
 
@@ -189,6 +200,8 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
             torch's index of the last update when resuming (-1 to start).
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -198,7 +211,7 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
         [1.0]
     """
     schedule = CosineWithHardRestarts(num_warmup_steps, num_training_steps, num_cycles)
-    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_polynomial_decay_schedule_with_warmup(
@@ -210,6 +223,7 @@ def get_polynomial_decay_schedule_with_warmup(
     last_epoch: int = -1,
     *,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> ScheduleLR:
     """Linear warmup, then a polynomial decay from each group's learning rate to the absolute `lr_end`.
 
@@ -231,6 +245,8 @@ def get_polynomial_decay_schedule_with_warmup(
             torch's index of the last update when resuming (-1 to start).
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -241,7 +257,7 @@ def get_polynomial_decay_schedule_with_warmup(
         [1e-05]
     """
     schedule = PolynomialDecay(num_warmup_steps, num_training_steps, lr_end=lr_end, power=power)
-    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_inverse_sqrt_schedule(
@@ -251,6 +267,7 @@ def get_inverse_sqrt_schedule(
     last_epoch: int = -1,
     *,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> ScheduleLR:
     """Linear warmup, then an inverse square-root decay with time scale `timescale`.
 
@@ -265,6 +282,8 @@ def get_inverse_sqrt_schedule(
             torch's index of the last update when resuming (-1 to start).
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -274,7 +293,7 @@ def get_inverse_sqrt_schedule(
         [0.5]
     """
     schedule = InverseSqrt(num_warmup_steps, timescale)
-    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_reduce_on_plateau_schedule(optimizer: Optimizer, **kwargs: Any) -> ReduceLROnPlateau:
@@ -310,6 +329,7 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     min_lr_rate: float | None = None,
     *,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> ScheduleLR:
     """Linear warmup, then a cosine down to a floor: `min_lr` (absolute) or `min_lr_rate` times the learning rate.
 
@@ -330,6 +350,8 @@ def get_cosine_with_min_lr_schedule_with_warmup(
             The floor as a ratio of each group's learning rate.
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -339,7 +361,7 @@ def get_cosine_with_min_lr_schedule_with_warmup(
         [0.1]
     """
     schedule = CosineWithMinLR(num_warmup_steps, num_training_steps, num_cycles, min_lr=min_lr, min_lr_rate=min_lr_rate)
-    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
@@ -353,6 +375,7 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     warmup_lr_rate: float | None = None,
     *,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> ScheduleLR:
     """Warmup that starts above 0 (`warmup_lr_rate`, or ``1 / num_warmup_steps``), then a cosine down to a floor.
 
@@ -375,6 +398,8 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
             The multiplier of the first warmup update, in [0, 1].
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -392,7 +417,7 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
         min_lr_rate=min_lr_rate,
         warmup_lr_rate=warmup_lr_rate,
     )
-    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_wsd_schedule(
@@ -408,6 +433,7 @@ def get_wsd_schedule(
     last_epoch: int = -1,
     *,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> ScheduleLR:
     """Warmup, stable, decay (WSD): rise to the learning rate, hold it, decay to `min_lr_ratio` times it.
 
@@ -437,6 +463,8 @@ def get_wsd_schedule(
             torch's index of the last update when resuming (-1 to start).
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -455,7 +483,7 @@ def get_wsd_schedule(
         min_lr_ratio=min_lr_ratio,
         num_cycles=num_cycles,
     )
-    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_noam_schedule(
@@ -467,6 +495,7 @@ def get_noam_schedule(
     last_epoch: int = -1,
     *,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> ScheduleLR:
     """The Transformer paper's schedule: ``factor * d_model ** -0.5 * min(s ** -0.5, s * W ** -1.5)``, ``s = step + 1``.
 
@@ -489,6 +518,8 @@ def get_noam_schedule(
             torch's index of the last update when resuming (-1 to start).
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -499,7 +530,7 @@ def get_noam_schedule(
         '6.9877e-04'
     """
     schedule = Noam(num_warmup_steps, d_model=d_model, factor=factor, mode=mode)
-    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_lambda_schedule(
@@ -508,6 +539,7 @@ def get_lambda_schedule(
     last_epoch: int = -1,
     *,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> ScheduleLR:
     """A user's own multiplier function of the step (or one per parameter group), like ``LambdaLR``.
 
@@ -523,6 +555,8 @@ def get_lambda_schedule(
             torch's index of the last update when resuming (-1 to start).
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
 
     Example:
         >>> import torch
@@ -535,4 +569,4 @@ def get_lambda_schedule(
         schedules: Any = [LambdaSchedule(fn) for fn in lr_lambda]
     else:
         schedules = LambdaSchedule(lr_lambda)
-    return ScheduleLR(optimizer, schedules, last_epoch, completed_steps=completed_steps)
+    return ScheduleLR(optimizer, schedules, last_epoch, completed_steps=completed_steps, clock=clock)

@@ -852,6 +852,7 @@ def get_scheduler(
     *,
     last_epoch: int = -1,
     completed_steps: int | None = None,
+    clock: str = "calls",
 ) -> LRScheduler | ReduceLROnPlateau:
     """Any registered schedule by name, with Transformers' ``get_scheduler`` signature.
 
@@ -873,6 +874,11 @@ def get_scheduler(
             torch's index of the last update when resuming.
         completed_steps (`int`, *optional*):
             The number of updates already done, instead of `last_epoch`.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            What a step of the schedule is: ``"calls"`` (torch's: each ``scheduler.step()``) or ``"updates"`` (each
+            real optimizer update, counted by an optimizer step hook: extra ``step()`` calls are no-ops and skipped
+            updates do not count, so the schedule is sized in optimizer updates whoever steps it — Accelerate's
+            default ``prepare()`` on any number of processes, per-micro-batch stepping, ``GradScaler`` skips).
 
     Example:
         >>> import torch
@@ -886,7 +892,7 @@ def get_scheduler(
     kwargs = entry._arguments(num_warmup_steps, num_training_steps, scheduler_specific_kwargs)
     if entry.build_schedule is not None:
         schedule = _build_per_group(entry, kwargs, optimizer)
-        scheduler = ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps)
+        scheduler = ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
         scheduler.source = {
             "name": entry.name,
             "num_warmup_steps": num_warmup_steps,
@@ -895,6 +901,11 @@ def get_scheduler(
         }
         return scheduler
     assert entry.factory is not None
+    if clock != "calls":
+        raise ValueError(
+            f"schedule {entry.name!r} is stepped with a metric, not by update count: `clock` does not apply, got "
+            f"clock={clock!r}"
+        )
     resume = {"last_epoch": last_epoch, "completed_steps": completed_steps}
     requested = {key: value for key, value in resume.items() if value not in (None, -1)}
     accepted = getattr(entry.factory, "accepted", frozenset())

@@ -12,16 +12,48 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler
 
-from hf_lr._validation import check_base_lr, check_int
-from hf_lr.schedules import LambdaSchedule, Schedule
+from hf_lr._validation import check_base_lr, check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr.extension import EXTENSION_SHAPES, Extension
+from hf_lr.schedules import LambdaSchedule, Schedule, WarmupStableDecay
 
-__all__ = ["ScheduleLR", "ScheduleMismatchError", "resolve_last_epoch"]
+__all__ = ["CLOCKS", "ScheduleLR", "ScheduleMismatchError", "ScheduleOverrunWarning", "resolve_last_epoch"]
 
 STATE_FORMAT = 1
+#: ``"calls"``: torch's clock, one step per ``scheduler.step()`` call; ``"updates"``: the number of optimizer updates.
+CLOCKS = ("calls", "updates")
 
 
 class ScheduleMismatchError(ValueError):
     """Raised when a saved scheduler state was made with a different schedule configuration than the live one."""
+
+
+class ScheduleOverrunWarning(UserWarning):
+    """Warned once when a scheduler is stepped past the number of updates its schedule was sized for."""
+
+
+def _innermost(optimizer: Optimizer) -> Optimizer:
+    """The torch optimizer under wrappers (Accelerate's ``AcceleratedOptimizer`` keeps it as ``.optimizer``): its
+    ``step`` is the one that runs for every real update and fires step hooks."""
+    seen = {id(optimizer)}
+    while isinstance(getattr(optimizer, "optimizer", None), Optimizer) and id(optimizer.optimizer) not in seen:  # type: ignore[attr-defined]
+        optimizer = optimizer.optimizer  # type: ignore[attr-defined]
+        seen.add(id(optimizer))
+    return optimizer
+
+
+def _extensions(config: Any) -> tuple[list[dict[str, Any]], Any]:
+    """Split a saved schedule configuration into its Extension layers (outermost first) and the original's."""
+    layers = []
+    while isinstance(config, dict) and config.get("type") == "Extension" and isinstance(config.get("schedule"), dict):
+        layers.append({key: value for key, value in config.items() if key not in ("type", "schedule")})
+        config = config["schedule"]
+    return layers, config
+
+
+def _rebuild(schedule: Schedule, layers: list[dict[str, Any]]) -> Schedule:
+    for layer in reversed(layers):
+        schedule = Extension(schedule, **layer)
+    return schedule
 
 
 def resolve_last_epoch(last_epoch: int = -1, completed_steps: int | None = None) -> int:
@@ -166,6 +198,13 @@ class ScheduleLR(LambdaLR):
             current lr as the base.
         base_lrs (`list[float]`, *optional*):
             Base learning rates for groups that have no ``initial_lr`` when resuming.
+        clock (`str`, *optional*, defaults to `"calls"`):
+            What a step of the schedule is. ``"calls"``: torch's clock, one step per ``step()`` call.
+            ``"updates"``: the number of real optimizer updates, counted by a step hook on the optimizer, so extra
+            ``step()`` calls are no-ops (Accelerate's default ``prepare()`` steps a scheduler ``num_processes``
+            times per update; loops that step per micro-batch), and skipped updates (a ``GradScaler`` that found
+            inf, Accelerate's ``step_was_skipped``) do not count. On either clock a scheduler stepped past its
+            schedule's end warns once (:class:`ScheduleOverrunWarning`).
 
     Example:
         >>> import torch
@@ -189,6 +228,7 @@ class ScheduleLR(LambdaLR):
         *,
         completed_steps: int | None = None,
         base_lrs: Sequence[float] | None = None,
+        clock: str = "calls",
     ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"`optimizer` must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
@@ -211,7 +251,29 @@ class ScheduleLR(LambdaLR):
         self.lr_lambdas = list(schedules)
         #: how the schedule was asked for (registry name and arguments, as plain values), if built by name
         self.source: dict[str, Any] | None = None
+        self.clock = check_choice("clock", clock, CLOCKS)
+        # Real optimizer updates, counted by a step hook on the innermost optimizer (skipped updates never call it);
+        # with clock="updates" the schedule's step is `updates - offset`.
+        self.updates, self._offset = last_epoch + 1, 0
+        self._overrun_warned = False
+        self._extension_on_load: dict[str, Any] | None = None
+        self._hook(optimizer)
         LRScheduler.__init__(self, optimizer, last_epoch)
+
+    def _hook(self, optimizer: Optimizer) -> None:
+        self._hook_handle = _innermost(optimizer).register_step_post_hook(self._count_update)
+
+    def _count_update(self, optimizer: Optimizer, args: Any, kwargs: Any) -> None:
+        self.updates += 1
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_hook_handle", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._hook(self.optimizer)
 
     @staticmethod
     def _repair_initial_lr(
@@ -269,6 +331,8 @@ class ScheduleLR(LambdaLR):
             plan.setdefault(schedule_for_group, []).append(index)
         self.lr_lambdas = bound
         self._plan = [(schedule, tuple(indices)) for schedule, indices in plan.items()]
+        horizons = [h for h in (schedule.horizon() for schedule in self.schedules) if h is not None]
+        self._horizon = max(horizons) if horizons else None
 
     def _multiplier(self, schedule: Schedule, step: int) -> float:
         value = schedule(step)
@@ -295,10 +359,15 @@ class ScheduleLR(LambdaLR):
         return lrs
 
     def _update_lr(self, epoch: int | None = None) -> None:
-        if epoch is None:
-            self.last_epoch += 1
-        else:
+        if epoch is not None:
             self.last_epoch = check_int("epoch", epoch, minimum=0)
+            self._offset = self.updates - self.last_epoch
+        elif self.clock == "calls":
+            self.last_epoch += 1
+        else:  # extra calls between two updates are no-ops; skipped updates were never counted
+            self.last_epoch = max(0, self.updates - self._offset)
+        if self._horizon is not None and self.last_epoch > self._horizon and not self._overrun_warned:
+            self._warn_overrun()
         lrs = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, lrs):
             current = group["lr"]
@@ -312,6 +381,170 @@ class ScheduleLR(LambdaLR):
     def get_last_lr(self) -> list[float]:  # type: ignore[override]
         """The learning rates the scheduler last set, one float per group (also for tensor learning rates)."""
         return list(self._last_lr)
+
+    def _warn_overrun(self) -> None:
+        self._overrun_warned = True
+        calls, updates = self.last_epoch, self.updates
+        if self.clock == "updates" or not calls > 1.5 * updates:
+            cause = (
+                f"the run has made more optimizer updates ({updates}) than the schedule was sized for: size it in "
+                "optimizer updates for the whole run, or extend it (`scheduler.extend(num_training_steps)`)"
+            )
+        else:
+            per_update = f" (about {calls / updates:.3g} per update)" if updates else ""
+            cause = (
+                f"after {updates} optimizer updates the scheduler has been stepped to {calls}{per_update}. Likely "
+                "causes: Accelerate's default prepare() steps a prepared scheduler num_processes times per update; "
+                "`scheduler.step()` called per micro-batch under gradient accumulation; a schedule sized in batches or "
+                "for fewer updates than the run. Fix: build it with clock='updates' (the schedule then counts real "
+                "optimizer updates, whoever calls step()), or `Accelerator(step_scheduler_with_optimizer=False)` and "
+                "one `scheduler.step()` per update, or size the schedule in optimizer updates"
+            )
+        warnings.warn(
+            f"learning-rate schedule stepped past its end: step {self.last_epoch} > num_training_steps={self._horizon}; "
+            + cause,
+            ScheduleOverrunWarning,
+            stacklevel=4,
+        )
+
+    def _install(self, schedules: list[Schedule]) -> None:
+        """Replace the (unbound) schedules and set the lrs of the current step (unchanged at the switch)."""
+        self.schedules = schedules
+        self._bind()
+        self._overrun_warned = False
+        lrs = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            if isinstance(group["lr"], Tensor):
+                group["lr"].fill_(lr)
+            else:
+                group["lr"] = lr
+        self._last_lr = lrs
+
+    def _at(self) -> int:
+        if self.last_epoch < 0:
+            raise ValueError("the schedule has not started (last_epoch=-1): nothing to extend yet")
+        return self.last_epoch
+
+    def extend(
+        self,
+        num_training_steps: int,
+        mode: str = "stretch",
+        *,
+        num_warmup_steps: int = 0,
+        peak: float = 1.0,
+        shape: str = "cosine",
+        end: float | None = None,
+    ) -> None:
+        """Extend the run to `num_training_steps` updates from the current update, without a jump in the lr.
+
+        ``mode="stretch"``: the rest of the curve, from here to its old end, is stretched to end at
+        `num_training_steps` (same shape, same end value). ``mode="rewarm"``: warm up linearly from the current lr to
+        `peak` times the base lr over `num_warmup_steps` updates, then decay (`shape`) to `end` (default: the old
+        curve's end value) at `num_training_steps`. The change is a closed-form :class:`~hf_lr.extension.Extension`
+        of the schedule, recorded in :meth:`state_dict`; a scheduler built with the original arguments loads that
+        state and follows the extended curve. See :meth:`allow_extension` to extend when resuming with new arguments.
+
+        Args:
+            num_training_steps (`int`):
+                The new total number of updates.
+            mode (`str`, *optional*, defaults to `"stretch"`):
+                ``"stretch"`` or ``"rewarm"``.
+            num_warmup_steps (`int`, *optional*, defaults to 0):
+                The re-warmup length (``"rewarm"``).
+            peak (`float`, *optional*, defaults to 1.0):
+                The re-warmup's target multiplier of the base lr (``"rewarm"``).
+            shape (`str`, *optional*, defaults to `"cosine"`):
+                The decay after re-warmup: ``"linear"``, ``"cosine"`` or ``"1-sqrt"``.
+            end (`float`, *optional*):
+                The final multiplier after re-warmup.
+
+        Example:
+            >>> import torch
+            >>> from hf_lr import get_scheduler
+            >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+            >>> scheduler = get_scheduler("linear", optimizer, num_warmup_steps=0, num_training_steps=10, completed_steps=5)
+            >>> scheduler.extend(20)
+            >>> lrs = []
+            >>> for _ in range(15):
+            ...     optimizer.step(); scheduler.step(); lrs.append(round(scheduler.get_last_lr()[0], 4))
+            >>> lrs[0], lrs[4], lrs[14]  # updates 6, 10 and 20 (the new end)
+            (0.4667, 0.3333, 0.0)
+        """
+        mode = check_choice("mode", mode, ("stretch", "rewarm"))
+        at = self._at()
+        options = {"num_warmup_steps": num_warmup_steps, "peak": peak, "shape": shape, "end": end} if mode == "rewarm" else {}
+        if mode == "stretch" and (num_warmup_steps or end is not None):
+            raise ValueError("`num_warmup_steps` and `end` go with mode='rewarm'; mode='stretch' keeps the curve's shape and end")
+        extended = {
+            schedule: Extension(schedule, at=at, new_end=num_training_steps, mode=mode, old_end=schedule.horizon(), **options)
+            for schedule in dict.fromkeys(self.schedules)
+        }
+        self._install([extended[schedule] for schedule in self.schedules])
+
+    def start_decay(self, num_decay_steps: int | None = None, shape: str | None = None, end: float | None = None) -> None:
+        """Start the cooldown now: decay from the current lr to `end` over `num_decay_steps` updates (WSD-style).
+
+        For an open-ended ``warmup_stable_decay`` (no ``num_training_steps``), the defaults are its own
+        ``num_decay_steps``, ``decay_type`` (``"linear"``, ``"cosine"``, ``"1-sqrt"``) and ``min_lr_ratio``;
+        otherwise `num_decay_steps` is required, `shape` defaults to ``"cosine"`` and `end` to 0. Recorded in
+        :meth:`state_dict`, like :meth:`extend`; usable from a Trainer callback.
+
+        Example:
+            >>> import torch
+            >>> from hf_lr import get_scheduler
+            >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+            >>> scheduler = get_scheduler("warmup_stable_decay", optimizer, num_warmup_steps=2,
+            ...                           scheduler_specific_kwargs={"num_decay_steps": 4, "decay_type": "linear"})
+            >>> for _ in range(6):
+            ...     optimizer.step(); scheduler.step()
+            >>> scheduler.start_decay()  # at update 6, over the schedule's own 4 decay updates
+            >>> lrs = []
+            >>> for _ in range(4):
+            ...     optimizer.step(); scheduler.step(); lrs.append(scheduler.get_last_lr()[0])
+            >>> lrs
+            [0.75, 0.5, 0.25, 0.0]
+        """
+        at = self._at()
+        decayed = {}
+        for schedule in dict.fromkeys(self.schedules):
+            own = schedule if isinstance(schedule, WarmupStableDecay) and schedule.num_stable_steps is None else None
+            steps = num_decay_steps if num_decay_steps is not None else (own.num_decay_steps if own else None)
+            if steps is None:
+                raise ValueError(
+                    "`num_decay_steps` is required (only an open-ended warmup_stable_decay has its own), got None"
+                )
+            steps = check_int("num_decay_steps", steps, minimum=1)
+            shape_ = shape if shape is not None else (own.decay_type if own else "cosine")
+            shape_ = check_choice("shape", shape_, EXTENSION_SHAPES)
+            end_ = end if end is not None else (own.min_lr_ratio if own else 0.0)
+            decayed[schedule] = Extension(schedule, at=at, new_end=at + steps, mode="decay", shape=shape_, end=end_)
+        self._install([decayed[schedule] for schedule in self.schedules])
+
+    def allow_extension(self, mode: str = "stretch", **options: Any) -> None:
+        """Accept, at the next :meth:`load_state_dict`, a state saved with a smaller size: extend it instead.
+
+        For resuming with a larger ``num_training_steps`` (Trainer's ``max_steps``) than the checkpoint's. The saved
+        schedule is rebuilt from its recorded arguments (so the scheduler must have been built by name, with
+        :func:`hf_lr.get_scheduler`), then extended from the saved update to this scheduler's size with
+        :meth:`extend`'s `mode` and `options`. Anything else that differs (the name, its arguments, a smaller size)
+        still raises :class:`ScheduleMismatchError`.
+
+        Example:
+            >>> import torch
+            >>> from hf_lr import get_scheduler
+            >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+            >>> old = get_scheduler("cosine", optimizer, 0, 100, completed_steps=60)
+            >>> new = get_scheduler("cosine", optimizer, 0, 200)
+            >>> new.allow_extension("stretch")
+            >>> new.load_state_dict(old.state_dict())
+            >>> new.last_epoch, new.schedules[0].horizon()
+            (60, 200)
+        """
+        check_choice("mode", mode, ("stretch", "rewarm"))
+        unknown = sorted(set(options) - {"num_warmup_steps", "peak", "shape", "end"})
+        if unknown:
+            raise TypeError(f"allow_extension() got unknown option(s) {unknown}; it takes num_warmup_steps, peak, shape, end")
+        self._extension_on_load = {"mode": mode, **options}
 
     def schedule_configs(self) -> list[dict[str, Any]]:
         """Each group's schedule configuration, as recorded in :meth:`state_dict`."""
@@ -329,7 +562,12 @@ class ScheduleLR(LambdaLR):
             "_last_lr": [float(lr) for lr in self._last_lr],
             "_get_lr_called_within_step": False,
             "_is_initial": False,
-            "hf_lr": {"format": STATE_FORMAT, "schedules": self.schedule_configs(), "source": self.source},
+            "hf_lr": {
+                "format": STATE_FORMAT,
+                "schedules": self.schedule_configs(),
+                "source": self.source,
+                "clock": {"kind": self.clock, "updates": int(self.updates), "offset": int(self._offset)},
+            },
         }
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
@@ -375,7 +613,11 @@ class ScheduleLR(LambdaLR):
                     "state_dict['hf_lr'] must be hf_lr's record, a dict with a list of schedule configurations under "
                     f"'schedules', got {record!r}"
                 )
-            differences = _config_differences(record.get("schedules"), self.schedule_configs())
+            saved_configs = record.get("schedules")
+            differences = _config_differences(saved_configs, self.schedule_configs())
+            adopted = self._adopt(saved_configs, record.get("source"), last_epoch) if differences else None
+            if adopted is not None:
+                differences = []
             if differences:
                 message = (
                     "the saved scheduler state was made with a different schedule than this scheduler's; resuming "
@@ -386,15 +628,82 @@ class ScheduleLR(LambdaLR):
                 if strict:
                     raise ScheduleMismatchError(message)
                 warnings.warn(message, UserWarning, stacklevel=2)
-        previous = (self.last_epoch, self._step_count, self.base_lrs)
+        clock = record.get("clock") if isinstance(record, Mapping) else None
+        updates, offset = last_epoch + 1, 0
+        if isinstance(clock, Mapping):
+            updates = check_int("state_dict['hf_lr']['clock']['updates']", clock.get("updates", updates))
+            offset = check_int("state_dict['hf_lr']['clock']['offset']", clock.get("offset", 0), minimum=None)
+            if clock.get("kind") != self.clock:
+                warnings.warn(
+                    f"the saved scheduler state counted steps with clock={clock.get('kind')!r}, this scheduler with "
+                    f"clock={self.clock!r}: it continues from step {last_epoch} with its own clock",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                updates, offset = last_epoch + 1 if last_epoch >= 0 else 0, 0
+        previous = (self.last_epoch, self._step_count, self.base_lrs, self.schedules, self.updates, self._offset)
         self.last_epoch, self._step_count, self.base_lrs = last_epoch, step_count, base_lrs
+        self.updates, self._offset = updates, offset
+        if adopted is not None:
+            self.schedules, self.source = adopted
         try:
             self._bind()
             if last_lrs is None:
                 # A state without them (torch's LambdaLR always has them): the schedule's values, unless not started.
                 last_lrs = self.get_lr() if last_epoch >= 0 else [float(lr) for lr in self.get_last_lr()]
         except ValueError:
-            self.last_epoch, self._step_count, self.base_lrs = previous
+            self.last_epoch, self._step_count, self.base_lrs, self.schedules, self.updates, self._offset = previous
             self._bind()
             raise
         self._last_lr = last_lrs
+        self._overrun_warned = self._horizon is not None and last_epoch > self._horizon
+        if self._extension_on_load is not None and self._horizon is not None and self._target_size is not None:
+            if self._target_size > self._horizon and last_epoch >= 0:
+                self.extend(self._target_size, **self._extension_on_load)
+
+    @property
+    def _target_size(self) -> int | None:
+        total = (self.source or {}).get("live_num_training_steps", (self.source or {}).get("num_training_steps"))
+        return total if isinstance(total, int) else None
+
+    def _adopt(self, saved: Any, saved_source: Any, last_epoch: int) -> tuple[list[Schedule], Any] | None:
+        """The schedules a differing saved state asks for, when the difference is a recorded change: extensions of
+        this scheduler's own schedules, or (after :meth:`allow_extension`) a smaller saved size to extend."""
+        if not isinstance(saved, list) or len(saved) != len(self.schedules):
+            return None
+        layers_and_bases = [_extensions(config) for config in saved]
+        live = self.schedule_configs()
+        if all(base == config for (_, base), config in zip(layers_and_bases, live)):  # extended, then saved
+            return [_rebuild(s, layers) for s, (layers, _) in zip(self.schedules, layers_and_bases)], self.source
+        if self._extension_on_load is None:
+            return None
+        source = self.source or {}
+        if not isinstance(saved_source, Mapping) or not source:
+            raise ScheduleMismatchError(
+                "allow_extension() needs both schedules built by name with hf_lr.get_scheduler (the state records the "
+                "arguments to rebuild the saved one); build the scheduler with the saved size, load the state, then "
+                "call extend() instead"
+            )
+        same = ("name", "scheduler_specific_kwargs")
+        changed = [key for key in same if saved_source.get(key) != source.get(key)]
+        if changed:
+            raise ScheduleMismatchError(
+                "allow_extension() extends a run of the same schedule; the saved state differs in "
+                + ", ".join(f"{key}: saved {saved_source.get(key)!r}, live {source.get(key)!r}" for key in changed)
+            )
+        from hf_lr.registry import build_schedule  # the registry imports this module
+
+        saved_total, live_total = saved_source.get("num_training_steps"), source.get("num_training_steps")
+        base = build_schedule(
+            saved_source["name"], saved_source.get("num_warmup_steps"), saved_total, **dict(saved_source.get("scheduler_specific_kwargs") or {})
+        )
+        if any(config != base.config() for _, config in layers_and_bases):
+            raise ScheduleMismatchError("the saved schedules cannot be rebuilt from their recorded arguments; cannot extend")
+        rebuilt = [_rebuild(base, layers) for layers, _ in layers_and_bases]
+        horizon = max((s.horizon() or 0) for s in rebuilt)
+        if not isinstance(live_total, int) or live_total < horizon:
+            raise ScheduleMismatchError(
+                f"allow_extension(): the live num_training_steps={live_total} does not extend the saved schedule, "
+                f"which ends at {horizon}"
+            )
+        return rebuilt, {**saved_source, "live_num_training_steps": live_total}

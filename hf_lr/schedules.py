@@ -143,6 +143,15 @@ class Schedule:
         """Steps at which the schedule changes phase (for plots)."""
         return ()
 
+    def horizon(self) -> int | None:
+        """The number of updates the schedule was sized for (its ``num_training_steps``), or ``None`` for a schedule
+        with no end (constant, inverse square root, periodic ones, open-ended warmup-stable).
+
+        A correctly sized run ends with ``last_epoch == horizon()``; :class:`~hf_lr.ScheduleLR` warns once when it is
+        stepped past it.
+        """
+        return None
+
 
 @dataclasses.dataclass(frozen=True)
 class Constant(Schedule):
@@ -204,6 +213,9 @@ class _WarmupThenDecay(Schedule):
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.num_warmup_steps, self.num_training_steps)
+
+    def horizon(self) -> int | None:
+        return self.num_training_steps
 
     @property
     def _decay_length(self) -> float:
@@ -663,11 +675,15 @@ class WarmupStableDecay(Schedule):
 
     Warmup and decay shapes are ``"linear"``, ``"cosine"`` or ``"1-sqrt"``; warmup rises from ``min_lr_ratio``.
 
+    With ``num_stable_steps=None`` the schedule is open-ended (an hf_lr extension: Transformers needs a length): it
+    stays at the peak until :meth:`hf_lr.ScheduleLR.start_decay` starts its decay (``num_decay_steps`` updates of
+    ``decay_type`` down to ``min_lr_ratio``) at the update you choose.
+
     Args:
         num_warmup_steps (`int`):
             The number of warmup updates.
-        num_stable_steps (`int`):
-            The number of updates at the peak.
+        num_stable_steps (`int` or `None`):
+            The number of updates at the peak; ``None``: until :meth:`hf_lr.ScheduleLR.start_decay`.
         num_decay_steps (`int`):
             The number of decay updates.
         warmup_type (`str`, *optional*, defaults to `"linear"`):
@@ -687,7 +703,7 @@ class WarmupStableDecay(Schedule):
     """
 
     num_warmup_steps: int
-    num_stable_steps: int
+    num_stable_steps: int | None
     num_decay_steps: int
     warmup_type: str = "linear"
     decay_type: str = "cosine"
@@ -698,7 +714,7 @@ class WarmupStableDecay(Schedule):
         _set(
             self,
             num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps),
-            num_stable_steps=check_int("num_stable_steps", self.num_stable_steps),
+            num_stable_steps=check_optional_int("num_stable_steps", self.num_stable_steps),
             num_decay_steps=check_int("num_decay_steps", self.num_decay_steps),
             warmup_type=check_choice("warmup_type", self.warmup_type, WSD_SHAPES),
             decay_type=check_choice("decay_type", self.decay_type, WSD_SHAPES),
@@ -719,14 +735,15 @@ class WarmupStableDecay(Schedule):
         num_cycles: float = 0.5,
     ) -> WarmupStableDecay:
         """Build from Transformers' arguments: the stable phase is `num_stable_steps`, or what `num_training_steps`
-        leaves after warmup and decay. When both are given and disagree, `num_stable_steps` wins with a warning."""
+        leaves after warmup and decay. When both are given and disagree, `num_stable_steps` wins with a warning. With
+        neither, the schedule is open-ended: stable until :meth:`hf_lr.ScheduleLR.start_decay`."""
         num_warmup_steps = check_int("num_warmup_steps", num_warmup_steps)
         num_decay_steps = check_int("num_decay_steps", num_decay_steps)
         num_training_steps = check_optional_int("num_training_steps", num_training_steps, minimum=1)
         num_stable_steps = check_optional_int("num_stable_steps", num_stable_steps)
         if num_stable_steps is None:
-            if num_training_steps is None:
-                raise ValueError("warmup_stable_decay needs `num_training_steps` or `num_stable_steps`, got neither")
+            if num_training_steps is None:  # open-ended: the decay starts when ScheduleLR.start_decay says so
+                return cls(num_warmup_steps, None, num_decay_steps, warmup_type, decay_type, min_lr_ratio, num_cycles)
             num_stable_steps = num_training_steps - num_warmup_steps - num_decay_steps
             if num_stable_steps < 0:
                 raise ValueError(
@@ -745,7 +762,8 @@ class WarmupStableDecay(Schedule):
         return cls(num_warmup_steps, num_stable_steps, num_decay_steps, warmup_type, decay_type, min_lr_ratio, num_cycles)
 
     def __call__(self, step: int) -> float:
-        warmup, stable, decay = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
+        warmup, decay = self.num_warmup_steps, self.num_decay_steps
+        stable: float = math.inf if self.num_stable_steps is None else self.num_stable_steps
         if step < warmup:
             progress = float(step) / float(max(1, warmup))
             factor = _wsd_warmup(self.warmup_type, progress, math)
@@ -759,7 +777,9 @@ class WarmupStableDecay(Schedule):
         return max(0.0, factor * (1.0 - self.min_lr_ratio) + self.min_lr_ratio)
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
-        warmup, stable, decay = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
+        warmup, decay = self.num_warmup_steps, self.num_decay_steps
+        # open-ended: a stable phase past every representable step
+        stable = np.iinfo(np.int64).max // 4 if self.num_stable_steps is None else self.num_stable_steps
         ratio = self.min_lr_ratio
         # Each phase's formula runs on that phase's steps only (the decay is often a tenth of the run; its cosine is
         # the expensive part), the same elementwise operations as the scalar form.
@@ -778,7 +798,11 @@ class WarmupStableDecay(Schedule):
 
     def boundaries(self) -> tuple[int, ...]:
         w, s, d = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
-        return (w, w + s, w + s + d)
+        return (w,) if s is None else (w, w + s, w + s + d)
+
+    def horizon(self) -> int | None:
+        s = self.num_stable_steps
+        return None if s is None else self.num_warmup_steps + s + self.num_decay_steps
 
 
 @dataclasses.dataclass(frozen=True)
@@ -985,3 +1009,7 @@ class FunctionSchedule(Schedule):
 
     def boundaries(self) -> tuple[int, ...]:
         return tuple(v for k, v in self.kwargs.items() if k in ("num_warmup_steps", "num_training_steps"))
+
+    def horizon(self) -> int | None:
+        total = self.kwargs.get("num_training_steps")
+        return total if isinstance(total, int) and not isinstance(total, bool) else None

@@ -1,0 +1,219 @@
+"""A schedule changed mid-run: extended to a new end, re-warmed, or sent into its cooldown.
+
+:class:`Extension` is the closed form of a decision taken at update ``at``: up to ``at`` it is the original schedule,
+unchanged; after it, one of three continuations, each starting from the value at ``at`` (so the learning rate does not
+jump). It is what :meth:`hf_lr.ScheduleLR.extend` and :meth:`hf_lr.ScheduleLR.start_decay` install, and what the
+scheduler's state records, so a resumed run follows the changed curve in O(1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr.schedules import Schedule, _set
+
+__all__ = ["Extension", "EXTENSION_MODES", "EXTENSION_SHAPES"]
+
+EXTENSION_MODES = ("stretch", "rewarm", "decay")
+EXTENSION_SHAPES = ("linear", "cosine", "1-sqrt")
+
+
+def _fraction(shape: str, progress: Any, xp: Any) -> Any:
+    """From 1 at progress 0 to 0 at progress 1."""
+    if shape == "linear":
+        return 1.0 - progress
+    if shape == "cosine":
+        return 0.5 * (1.0 + xp.cos(math.pi * progress))
+    return 1.0 - xp.sqrt(progress)
+
+
+@dataclasses.dataclass(frozen=True)
+class Extension(Schedule):
+    """``schedule`` until update ``at``, then a continuation that starts from its value there and ends at ``new_end``.
+
+    Modes:
+
+    - ``"stretch"``: the rest of the original curve, from ``at`` to its end ``old_end``, stretched over
+      ``[at, new_end]`` (the original is sampled at its own integer updates and interpolated linearly in between), so
+      the decay keeps its shape and ends where it ended, ``new_end - old_end`` updates later. Past ``new_end`` the
+      original's tail follows, shifted by as much.
+    - ``"rewarm"``: a linear ramp from the value at ``at`` to ``peak`` over ``num_warmup_steps`` updates, then a
+      ``shape`` decay to ``end`` at ``new_end``; ``end`` afterwards.
+    - ``"decay"``: a ``shape`` decay from the value at ``at`` to ``end`` at ``new_end``; ``end`` afterwards (a
+      cooldown started when you decide: warmup-stable-decay with no known end).
+
+    ``end`` defaults to the original's value at ``old_end`` (``"rewarm"``), or 0 (``"decay"``).
+
+    Args:
+        schedule (`Schedule`):
+            The original schedule.
+        at (`int`):
+            The update at which the continuation starts (its value there is the original's).
+        new_end (`int`):
+            The update at which the continuation ends (> ``at``).
+        mode (`str`, *optional*, defaults to `"stretch"`):
+            ``"stretch"``, ``"rewarm"`` or ``"decay"``.
+        old_end (`int`, *optional*):
+            The original's end (its ``horizon()``); required by ``"stretch"``.
+        num_warmup_steps (`int`, *optional*, defaults to 0):
+            The ramp of ``"rewarm"``.
+        peak (`float`, *optional*, defaults to 1.0):
+            The multiplier ``"rewarm"`` ramps to (1.0: the group's learning rate).
+        shape (`str`, *optional*, defaults to `"cosine"`):
+            The decay shape of ``"rewarm"`` and ``"decay"``: ``"linear"``, ``"cosine"`` or ``"1-sqrt"``.
+        end (`float`, *optional*):
+            The final multiplier of ``"rewarm"`` and ``"decay"``.
+
+    Example:
+        >>> from hf_lr import LinearWithWarmup
+        >>> from hf_lr.extension import Extension
+        >>> linear = LinearWithWarmup(num_warmup_steps=0, num_training_steps=4)
+        >>> Extension(linear, at=2, new_end=6, old_end=4).values(range(8)).tolist()
+        [1.0, 0.75, 0.5, 0.375, 0.25, 0.125, 0.0, 0.0]
+        >>> Extension(linear, at=2, new_end=6, mode="decay", shape="linear").values(range(8)).tolist()
+        [1.0, 0.75, 0.5, 0.375, 0.25, 0.125, 0.0, 0.0]
+    """
+
+    schedule: Schedule
+    at: int
+    new_end: int
+    mode: str = "stretch"
+    old_end: int | None = None
+    num_warmup_steps: int = 0
+    peak: float = 1.0
+    shape: str = "cosine"
+    end: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.schedule, Schedule):
+            raise TypeError(f"`schedule` must be a hf_lr Schedule, got {self.schedule!r}")
+        _set(
+            self,
+            at=check_int("at", self.at),
+            mode=check_choice("mode", self.mode, EXTENSION_MODES),
+            old_end=check_optional_int("old_end", self.old_end, minimum=1),
+            num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps),
+            peak=check_float("peak", self.peak, minimum=0.0),
+            shape=check_choice("shape", self.shape, EXTENSION_SHAPES),
+            end=check_optional_float("end", self.end, minimum=0.0),
+        )
+        _set(self, new_end=check_int("num_training_steps", self.new_end, minimum=self.at + 1 + self.num_warmup_steps))
+        if self.mode == "stretch":
+            if self.old_end is None:
+                raise ValueError(
+                    "mode='stretch' needs the schedule's end (`old_end`): a schedule with no end (constant, "
+                    "open-ended, periodic) has nothing to stretch; use mode='rewarm' or start_decay()"
+                )
+            if not self.at < self.old_end:
+                raise ValueError(
+                    f"mode='stretch' stretches what is left of the curve, and nothing is left at update {self.at} of a "
+                    f"schedule that ended at {self.old_end}; use mode='rewarm' (warm up again, then decay) instead"
+                )
+            if not self.new_end > self.old_end:
+                raise ValueError(
+                    f"`num_training_steps` must be larger than the schedule's end to extend it, got "
+                    f"num_training_steps={self.new_end}, end={self.old_end}"
+                )
+        elif self.num_warmup_steps and self.mode != "rewarm":
+            raise ValueError(f"`num_warmup_steps` goes with mode='rewarm', got mode={self.mode!r}")
+
+    # binding and description pass through to the original schedule
+    @property
+    def needs_base_lr(self) -> bool:  # type: ignore[override]
+        return self.schedule.needs_base_lr
+
+    @property
+    def uses_reference_lr(self) -> bool:  # type: ignore[override]
+        return self.schedule.uses_reference_lr
+
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr, reference_lr))
+
+    def horizon(self) -> int | None:
+        return self.new_end
+
+    def boundaries(self) -> tuple[int, ...]:
+        before = tuple(b for b in self.schedule.boundaries() if b < self.at)
+        return (*before, self.at, self.num_warmup_steps + self.at, self.new_end) if self.num_warmup_steps else (*before, self.at, self.new_end)
+
+    def _end_value(self) -> float:
+        if self.end is not None:
+            return self.end
+        if self.mode == "rewarm" and self.old_end is not None:
+            return float(self.schedule(self.old_end))
+        return 0.0
+
+    def _stretched(self, steps: np.ndarray) -> np.ndarray:
+        # Exact integer arithmetic for the position in the original: at + (step - at) * (old - at) / (new - at).
+        assert self.old_end is not None
+        numerator = (steps - self.at) * (self.old_end - self.at)
+        denominator = self.new_end - self.at
+        low = self.at + numerator // denominator
+        fraction = (numerator % denominator) / denominator
+        below = self.schedule._values(low)
+        above = self.schedule._values(np.minimum(low + 1, self.old_end))
+        return below + (above - below) * fraction
+
+    def __call__(self, step: int) -> float:
+        if step <= self.at:
+            return self.schedule(step)
+        if self.mode == "stretch":
+            assert self.old_end is not None
+            if step >= self.new_end:
+                return self.schedule(step - self.new_end + self.old_end)
+            numerator = (step - self.at) * (self.old_end - self.at)
+            denominator = self.new_end - self.at
+            low = self.at + numerator // denominator
+            fraction = (numerator % denominator) / denominator
+            below = self.schedule(low)
+            return below if fraction == 0 else below + (self.schedule(min(low + 1, self.old_end)) - below) * fraction
+        start, elapsed, end = self.schedule(self.at), step - self.at, self._end_value()
+        top = start
+        if self.mode == "rewarm":
+            if elapsed <= self.num_warmup_steps:
+                return start + (self.peak - start) * elapsed / max(1, self.num_warmup_steps)
+            top, elapsed = self.peak, elapsed - self.num_warmup_steps
+        length = self.new_end - self.at - self.num_warmup_steps
+        if elapsed >= length:
+            return end
+        return end + (top - end) * _fraction(self.shape, elapsed / length, math)
+
+    def _values(self, steps: np.ndarray) -> np.ndarray:
+        out = np.empty(steps.shape, dtype=np.float64)
+        before = steps <= self.at
+        if before.any():
+            out[before] = self.schedule._values(steps[before])
+        after = ~before
+        if not after.any():
+            return out
+        rest = steps[after]
+        if self.mode == "stretch":
+            assert self.old_end is not None
+            tail = rest >= self.new_end
+            values = np.empty(rest.shape, dtype=np.float64)
+            if tail.any():
+                values[tail] = self.schedule._values(rest[tail] - self.new_end + self.old_end)
+            if (~tail).any():
+                values[~tail] = self._stretched(rest[~tail])
+            out[after] = values
+            return out
+        start, end = float(self.schedule(self.at)), self._end_value()
+        elapsed = (rest - self.at).astype(np.float64)
+        top = start
+        values = np.empty(rest.shape, dtype=np.float64)
+        warm = np.zeros(rest.shape, dtype=bool)
+        if self.mode == "rewarm":
+            warm = elapsed <= self.num_warmup_steps
+            values[warm] = start + (self.peak - start) * elapsed[warm] / max(1, self.num_warmup_steps)
+            top, elapsed = self.peak, elapsed - self.num_warmup_steps
+        length = self.new_end - self.at - self.num_warmup_steps
+        decaying = ~warm
+        progress = np.minimum(elapsed[decaying] / length, 1.0)
+        values[decaying] = end + (top - end) * _fraction(self.shape, progress, np)
+        out[after] = values
+        return out
