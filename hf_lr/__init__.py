@@ -59,7 +59,7 @@ from hf_lr.registry import (
     list_schedules,
     register_schedule,
 )
-from hf_lr.scheduler import ScheduleLR, ScheduleMismatchError, resolve_last_epoch
+from hf_lr.scheduler import ScheduleLR, ScheduleMismatchError, ScheduleOverrunWarning, resolve_last_epoch
 from hf_lr.schedules import (
     Constant,
     ConstantWithWarmup,
@@ -114,6 +114,7 @@ __all__ = [
     "ScheduleEntry",
     "ScheduleLR",
     "ScheduleMismatchError",
+    "ScheduleOverrunWarning",
     "StepDecay",
     "TimmCosine",
     "TriStage",

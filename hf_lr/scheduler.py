@@ -358,6 +358,13 @@ class ScheduleLR(LambdaLR):
                 lrs[index] = base_lrs[index] * multiplier
         return lrs
 
+    def step(self, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Advance the schedule: by one (``clock="calls"``), or to the number of optimizer updates done so far
+        (``clock="updates"``, where a call with no update since the last one does nothing)."""
+        if epoch is None and self.clock == "updates" and self.updates - self._offset == self.last_epoch:
+            return
+        super().step(epoch)
+
     def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is not None:
             self.last_epoch = check_int("epoch", epoch, minimum=0)
