@@ -72,7 +72,21 @@ class HfLrTrainingArguments(TrainingArguments):
         },
     )
 
+    lr_scheduler_extend: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "Resume from a checkpoint whose schedule was sized for fewer updates (a larger --max_steps now) by "
+            "extending it from the checkpoint's update to this run's size: 'stretch' (same shape, stretched) or "
+            "'rewarm' (warm up again, then decay). Without it, a different size raises ScheduleMismatchError.",
+            "choices": ["stretch", "rewarm"],
+        },
+    )
+
     def __post_init__(self) -> None:
+        if self.lr_scheduler_extend not in (None, "stretch", "rewarm"):
+            raise ValueError(
+                f"`lr_scheduler_extend` must be 'stretch', 'rewarm' or None, got {self.lr_scheduler_extend!r}"
+            )
         name = self.lr_scheduler_type.value if isinstance(self.lr_scheduler_type, enum.Enum) else self.lr_scheduler_type
         entry = hf_lr.get_schedule_entry(name)
         # TrainingArguments converts the name to its enum: give it a Transformers name that triggers the same checks.
@@ -95,6 +109,8 @@ class HfLrTrainerMixin:
 
     Works with :class:`HfLrTrainingArguments` (any hf_lr name) and with plain ``TrainingArguments`` (Transformers'
     names, with hf_lr's numbers, resumable state and checks). A scheduler passed in ``optimizers=(...)`` is kept.
+    Closed-form names count real optimizer updates (``clock="updates"``), so the schedule keeps its size whoever steps
+    it; ``lr_scheduler_extend`` lets a resumed run with a larger ``max_steps`` extend the checkpoint's schedule.
     """
 
     def create_scheduler(self, num_training_steps: int, optimizer: torch.optim.Optimizer | None = None) -> Any:
@@ -102,13 +118,18 @@ class HfLrTrainerMixin:
         if self.lr_scheduler is None:  # type: ignore[has-type]
             args = self.args  # type: ignore[attr-defined]
             name = args.lr_scheduler_type.value if isinstance(args.lr_scheduler_type, enum.Enum) else args.lr_scheduler_type
+            closed_form = hf_lr.get_schedule_entry(name).closed_form
             self.lr_scheduler = hf_lr.get_scheduler(
                 name,
                 optimizer if optimizer is not None else self.optimizer,  # type: ignore[attr-defined]
                 num_warmup_steps=args.get_warmup_steps(num_training_steps),
                 num_training_steps=num_training_steps,
                 scheduler_specific_kwargs=dict(args.lr_scheduler_kwargs or {}),
+                clock="updates" if closed_form else "calls",
             )
+            extend = getattr(args, "lr_scheduler_extend", None)
+            if extend is not None and closed_form:
+                self.lr_scheduler.allow_extension(extend)
             self._created_lr_scheduler = True
         return self.lr_scheduler
 
