@@ -65,6 +65,39 @@ def draw(name: str, ax: Any) -> None:
     ax.set_ylabel("lr (multiplier)")
 
 
+def draw_extensions(path: Path) -> None:
+    """Extending and ending runs: a cosine sized for 1000 updates, stretched to 1600 at update 600, re-warmed at
+    its end to run until 1600, and an open-ended warmup-stable schedule whose cooldown starts at update 1200."""
+    import torch
+
+    def curve(make: Any, change: Any, at: int, steps: int = 1700) -> Any:
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        scheduler = make(optimizer)
+        for _ in range(at):
+            optimizer.step()
+            scheduler.step()
+        if change is not None:
+            change(scheduler)
+        return hf_lr.lr_curve(scheduler, steps)
+
+    cosine = lambda o: hf_lr.get_scheduler("cosine_with_min_lr", o, W, T, {"min_lr_rate": 0.05})  # noqa: E731
+    wsd = lambda o: hf_lr.get_scheduler("warmup_stable_decay", o, W, None, {"num_decay_steps": 300, "decay_type": "1-sqrt", "min_lr_ratio": 0.05})  # noqa: E731
+    figure, ax = plt.subplots(figsize=(9.5, 3.4))
+    ax.plot(curve(cosine, None, 0), "k--", lw=1, label="cosine_with_min_lr, sized 1000")
+    ax.plot(curve(cosine, lambda s: s.extend(1600), 600), label="extend(1600) at update 600 (stretch)")
+    ax.plot(curve(cosine, lambda s: s.extend(1600, "rewarm", num_warmup_steps=100, peak=0.6), 1000), label="extend(1600, 'rewarm') at 1000")
+    ax.plot(curve(wsd, lambda s: s.start_decay(), 1200), label="open-ended WSD, start_decay() at 1200")
+    for x in (600, 1000, 1200):
+        ax.axvline(x, color="0.8", lw=0.8, zorder=0)
+    ax.set_xlabel("optimizer update")
+    ax.set_ylabel("lr (multiplier)")
+    ax.set_title("Extending a run, and open-ended training", fontsize=10)
+    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", default=str(Path(__file__).parent / "gallery"))
@@ -93,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         figure.tight_layout()
         figure.savefig(output / "all.png", dpi=70)
         plt.close(figure)
+        draw_extensions(output / "extension.png")
     print(f"wrote {len(names)} pictures to {output}")
 
 
