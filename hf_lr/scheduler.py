@@ -533,8 +533,9 @@ class ScheduleLR(LambdaLR):
         For resuming with a larger ``num_training_steps`` (Trainer's ``max_steps``) than the checkpoint's. The saved
         schedule is rebuilt from its recorded arguments (so the scheduler must have been built by name, with
         :func:`hf_lr.get_scheduler`), then extended from the saved update to this scheduler's size with
-        :meth:`extend`'s `mode` and `options`. Anything else that differs (the name, its arguments, a smaller size)
-        still raises :class:`ScheduleMismatchError`.
+        :meth:`extend`'s `mode` and `options` (``"rewarm"`` re-warms over this scheduler's own ``num_warmup_steps``
+        unless `options` say otherwise). Anything else that differs (the name, its arguments, a smaller size) still
+        raises :class:`ScheduleMismatchError`.
 
         Example:
             >>> import torch
@@ -666,7 +667,10 @@ class ScheduleLR(LambdaLR):
         self._overrun_warned = self._horizon is not None and last_epoch > self._horizon
         if self._extension_on_load is not None and self._horizon is not None and self._target_size is not None:
             if self._target_size > self._horizon and last_epoch >= 0:
-                self.extend(self._target_size, **self._extension_on_load)
+                options = dict(self._extension_on_load)
+                if options["mode"] == "rewarm" and "num_warmup_steps" not in options:  # the new run's own warmup
+                    options["num_warmup_steps"] = (self.source or {}).get("live_num_warmup_steps") or 0
+                self.extend(self._target_size, **options)
 
     @property
     def _target_size(self) -> int | None:
@@ -713,4 +717,5 @@ class ScheduleLR(LambdaLR):
                 f"allow_extension(): the live num_training_steps={live_total} does not extend the saved schedule, "
                 f"which ends at {horizon}"
             )
-        return rebuilt, {**saved_source, "live_num_training_steps": live_total}
+        live = {"live_num_training_steps": live_total, "live_num_warmup_steps": source.get("num_warmup_steps")}
+        return rebuilt, {**saved_source, **live}

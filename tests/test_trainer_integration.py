@@ -186,3 +186,23 @@ def test_resuming_with_another_schedule_size_raises(tmp_path: Path) -> None:
     second = HfLrTrainer(model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="linear", max_steps=8, **common), train_dataset=TinyDataset())
     with pytest.raises(hf_lr.ScheduleMismatchError, match="num_training_steps: saved 4, live 8"):
         second.train(resume_from_checkpoint=str(tmp_path / "o" / "checkpoint-4"))
+
+
+@pytest.mark.parametrize("mode", ["stretch", "rewarm"])
+def test_resuming_with_a_larger_max_steps_and_the_flag_extends_the_schedule(tmp_path: Path, mode: str) -> None:
+    """A run sized 8 updates checkpointed at update 4, resumed with max_steps=16 and --lr_scheduler_extend: the logged
+    lrs after the checkpoint follow the checkpoint's schedule extended at update 4 to 16 (not a fresh 16-update one)."""
+    common = dict(output_dir=str(tmp_path / "o"), save_strategy="steps", save_steps=4, warmup_steps=2)
+    first = HfLrTrainer(model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="cosine", max_steps=8, **common), train_dataset=TinyDataset())
+    first.train()
+    args = _args(tmp_path, lr_scheduler_type="cosine", max_steps=16, lr_scheduler_extend=mode, **common)
+    second = HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
+    second.train(resume_from_checkpoint=str(tmp_path / "o" / "checkpoint-4"))
+    lrs, _ = _history(second)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    reference = hf_lr.get_scheduler("cosine", optimizer, 2, 8, completed_steps=4)
+    reference.extend(16, mode, **({"num_warmup_steps": 2} if mode == "rewarm" else {}))  # rewarm: the new run's warmup
+    expected = [float(v) for v in hf_lr.lr_curve(reference, 16)]
+    assert lrs == pytest.approx(expected, rel=1e-12)  # the first 4 rows come from the checkpoint's log history
+    assert len(lrs) == 16
+    assert second.lr_scheduler.last_epoch == 16
