@@ -83,3 +83,13 @@ def clean_registry() -> Iterator[None]:
     registry._REGISTRY.update(before)
     registry._ENTRY_POINTS_LOADED.clear()
     registry._ENTRY_POINTS_LOADED.update(loaded)
+
+
+# tests/test_docs.py stores its count of the documentation's code blocks here; printed at the end of the run.
+DOCS_BLOCKS_SUMMARY = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    summary = config.stash.get(DOCS_BLOCKS_SUMMARY, None)
+    if summary:
+        terminalreporter.write_line(summary)

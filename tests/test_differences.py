@@ -1,4 +1,4 @@
-"""Where hf_lr deliberately differs from Transformers (each difference is listed in the README)."""
+"""Where hf_lr deliberately differs from Transformers (each difference is listed in docs/guide/differences.md)."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def test_groups_only_optimizer_takes_the_largest_group_lr_as_reference_and_warns
         warnings.simplefilter("error")  # once per scheduler: re-binding on load does not warn again
         scheduler.load_state_dict(state)
     theirs = _run(lambda o: transformers.get_scheduler("cosine_with_min_lr", o, 0, 10, scheduler_specific_kwargs={"min_lr": 1e-6}), torch.optim.AdamW(_groups(lrs)), 11)
-    assert theirs[10][0] == pytest.approx(2e-5 * 1e-6 / 1e-3, rel=1e-12)  # the difference, documented in the README
+    assert theirs[10][0] == pytest.approx(2e-5 * 1e-6 / 1e-3, rel=1e-12)  # the difference, documented in docs/guide/differences.md
 
 
 def test_groups_only_optimizer_where_a_group_has_the_class_default_uses_it_silently() -> None:
