@@ -770,7 +770,7 @@ def get_schedule_entry(name: str | enum.Enum) -> ScheduleEntry:
     Example:
         >>> from hf_lr import get_schedule_entry
         >>> get_schedule_entry("cosine").signature()
-        'num_warmup_steps, num_training_steps, num_cycles=0.5'
+        'num_warmup_steps, num_training_steps, num_cycles=0.5, hold_end=False, warmup_start_factor=0.0'
     """
     key = _name_of(name)
     if key not in _REGISTRY:
