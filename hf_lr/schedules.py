@@ -140,6 +140,8 @@ class Schedule:
     needs_base_lr: ClassVar[bool] = False
     #: whether :meth:`bind` reads ``reference_lr`` (Transformers' ``optimizer.defaults["lr"]``) rather than the group's lr.
     uses_reference_lr: ClassVar[bool] = False
+    #: the fields that are lengths the original library counts in epochs (see :class:`hf_lr.Epochs`).
+    epoch_fields: ClassVar[tuple[str, ...]] = ()
 
     def __call__(self, step: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
