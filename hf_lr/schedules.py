@@ -102,11 +102,6 @@ def _linear_warmup_values(steps: np.ndarray, num_warmup_steps: int, start: float
 OPT_IN = {"opt_in": True}
 
 
-def _option(default: Any) -> Any:
-    """A keyword-only opt-in field (after every positional field, so positional construction is unchanged)."""
-    return dataclasses.field(default=default, kw_only=True, metadata=OPT_IN)
-
-
 def check_flag(name: str, value: Any) -> bool:
     """``value`` if it is a bool (a string such as ``"false"`` would be truthy: refused)."""
     if not isinstance(value, (bool, np.bool_)):
@@ -208,7 +203,8 @@ class _LinearWarmup(Schedule):
     ``s + (1 - s) * step / W``. At the default 0 the numbers are Transformers' exactly (``step / W``).
     """
 
-    warmup_start_factor: float = _option(0.0)
+    # Keyword-only: after every positional field of the schedules that mix it in, whose positional order is unchanged.
+    warmup_start_factor: float = dataclasses.field(default=0.0, kw_only=True, metadata=OPT_IN)
 
     def __post_init__(self) -> None:
         _chain_post_init(self, _LinearWarmup)
@@ -222,7 +218,7 @@ class _HoldEnd(Schedule):
     With ``hold_end=True`` the value at every step after :meth:`_end_step` is the value at that step.
     """
 
-    hold_end: bool = _option(False)
+    hold_end: bool = dataclasses.field(default=False, kw_only=True, metadata=OPT_IN)
 
     def __post_init__(self) -> None:
         _chain_post_init(self, _HoldEnd)
