@@ -16,6 +16,7 @@ Example:
 from hf_lr.adaptive import GreedyLR, WarmupReduceLROnPlateau, get_greedy_schedule
 from hf_lr.compose import Cycles, Decay, Floor, Join, Warmup, cycles, join, warmup, with_floor
 from hf_lr.curves import lr_curve
+from hf_lr.epochs import Epochs
 from hf_lr.equivalents import (
     ConstantFactor,
     CosineAnnealing,
@@ -94,6 +95,7 @@ __all__ = [
     "Decay",
     "DeepSpeedWarmup",
     "ENTRY_POINT_GROUP",
+    "Epochs",
     "ExponentialDecay",
     "Expression",
     "Floor",

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
-from hf_lr.schedules import Schedule, _set, absolute_ratio
+from hf_lr.schedules import Schedule, _from_start, _set, absolute_ratio
 
 __all__ = [
     "Constant1",
@@ -167,7 +167,7 @@ def _ramp(kind: str, step: Any, num_steps: int, start: float, xp: Any) -> Any:
     """From ``start`` at step 0 towards 1 at ``num_steps``."""
     progress = step / num_steps
     if kind == "linear":
-        return start + (1.0 - start) * progress
+        return _from_start(start, progress)
     if kind == "cosine":
         return start + (1.0 - start) * 0.5 * (1.0 - xp.cos(math.pi * progress))
     if kind == "1-sqrt":

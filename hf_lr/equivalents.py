@@ -20,7 +20,7 @@ import numpy as np
 
 from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
 from hf_lr.compose import geometric_cycles
-from hf_lr.schedules import Schedule, _set, absolute_ratio
+from hf_lr.schedules import Schedule, _HoldEnd, _set, absolute_ratio
 
 __all__ = [
     "ExponentialDecay",
@@ -108,6 +108,8 @@ class StepDecay(Schedule):
     step_size: int
     gamma: float = 0.1
 
+    epoch_fields: ClassVar[tuple[str, ...]] = ("step_size",)
+
     def __post_init__(self) -> None:
         _set(
             self,
@@ -144,6 +146,8 @@ class MultiStepDecay(Schedule):
     milestones: tuple[int, ...]
     gamma: float = 0.1
 
+    epoch_fields: ClassVar[tuple[str, ...]] = ("milestones",)
+
     def __post_init__(self) -> None:
         if not isinstance(self.milestones, (list, tuple)):
             raise TypeError(f"`milestones` must be a list of integers, got {self.milestones!r}")
@@ -161,21 +165,26 @@ class MultiStepDecay(Schedule):
 
 
 @dataclasses.dataclass(frozen=True)
-class CosineAnnealing(_Absolute):
+class CosineAnnealing(_HoldEnd, _Absolute):
     """torch's ``CosineAnnealingLR``: ``eta_min + (lr - eta_min) * (1 + cos(pi * step / T_max)) / 2``.
 
-    Past ``T_max`` the cosine continues (the learning rate rises again), as in torch.
+    Past ``T_max`` the cosine continues (the learning rate rises again), as in torch; with ``hold_end=True`` it stays
+    at ``eta_min`` from step ``T_max`` on.
 
     Args:
         T_max (`int`):
             The half period (>= 1).
         eta_min (`float`, *optional*, defaults to 0.0):
             The absolute minimum learning rate.
+        hold_end (`bool`, *optional*, defaults to `False`):
+            Keyword-only. Hold the value of step `T_max` (``eta_min``) at every later step.
 
     Example:
         >>> from hf_lr import CosineAnnealing
         >>> [round(float(v), 4) for v in CosineAnnealing(T_max=4).bind(1.0).values(range(6))]
         [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.1464]
+        >>> [round(float(v), 4) for v in CosineAnnealing(T_max=4, hold_end=True).bind(1.0).values(range(6))]
+        [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
     """
 
     T_max: int
@@ -183,8 +192,10 @@ class CosineAnnealing(_Absolute):
     group_lr: float | None = None
 
     absolute_fields: ClassVar[tuple[str, ...]] = ("eta_min",)
+    epoch_fields: ClassVar[tuple[str, ...]] = ("T_max",)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _set(
             self,
             T_max=check_int("T_max", self.T_max, minimum=1),
@@ -199,13 +210,16 @@ class CosineAnnealing(_Absolute):
     def _ratio(self) -> float:
         return 0.0 if self.eta_min == 0.0 else self.eta_min / self._lr()
 
+    def _end_step(self) -> int:
+        return self.T_max
+
     def __call__(self, step: int) -> float:
         r = self._ratio()
-        return r + (1.0 - r) * (1.0 + math.cos(math.pi * step / self.T_max)) / 2
+        return r + (1.0 - r) * (1.0 + math.cos(math.pi * self._held(step) / self.T_max)) / 2
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
         r = self._ratio()
-        return r + (1.0 - r) * (1.0 + np.cos(math.pi * steps / self.T_max)) / 2
+        return r + (1.0 - r) * (1.0 + np.cos(math.pi * self._held_values(steps) / self.T_max)) / 2
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.T_max,)
@@ -236,6 +250,7 @@ class CosineAnnealingWarmRestarts(_Absolute):
     group_lr: float | None = None
 
     absolute_fields: ClassVar[tuple[str, ...]] = ("eta_min",)
+    epoch_fields: ClassVar[tuple[str, ...]] = ("T_0",)
 
     def __post_init__(self) -> None:
         _set(
@@ -640,6 +655,7 @@ class TimmCosine(_Absolute):
     group_lr: float | None = None
 
     absolute_fields: ClassVar[tuple[str, ...]] = ("lr_min", "warmup_lr_init")
+    epoch_fields: ClassVar[tuple[str, ...]] = ("t_initial", "warmup_t")
 
     def __post_init__(self) -> None:
         _set(

@@ -3,7 +3,9 @@
 Each returns a :class:`~hf_lr.ScheduleLR` (a ``torch.optim.lr_scheduler.LambdaLR``), except
 :func:`get_reduce_on_plateau_schedule`, which returns torch's ``ReduceLROnPlateau`` as Transformers does. Beyond
 Transformers' parameters every factory takes the keyword ``completed_steps`` (the number of updates already done,
-instead of torch's ``last_epoch`` and its ``- 1``).
+instead of torch's ``last_epoch`` and its ``- 1``), and some take opt-in keywords: ``warmup_start_factor`` (warmup from
+a multiplier above 0) and, for the cosines, ``hold_end`` (keep the end value past ``num_training_steps``). Their
+defaults give Transformers' numbers.
 """
 
 from __future__ import annotations
@@ -72,7 +74,13 @@ def get_constant_schedule(optimizer: Optimizer, last_epoch: int = -1, *, complet
 
 
 def get_constant_schedule_with_warmup(
-    optimizer: Optimizer, num_warmup_steps: int, last_epoch: int = -1, *, completed_steps: int | None = None, clock: str = "calls"
+    optimizer: Optimizer,
+    num_warmup_steps: int,
+    last_epoch: int = -1,
+    *,
+    completed_steps: int | None = None,
+    clock: str = "calls",
+    warmup_start_factor: float = 0.0,
 ) -> ScheduleLR:
     """Linear warmup from 0 to the optimizer's learning rate over `num_warmup_steps`, then constant.
 
@@ -87,6 +95,9 @@ def get_constant_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
         clock (`str`, *optional*, defaults to `"calls"`):
             ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            The multiplier at the first update, in [0, 1]: warmup rises linearly from it to 1 at `num_warmup_steps`
+            (0: Transformers' warmup from 0).
 
     Example:
         >>> import torch
@@ -94,8 +105,11 @@ def get_constant_schedule_with_warmup(
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> get_constant_schedule_with_warmup(optimizer, num_warmup_steps=4, completed_steps=2).get_last_lr()
         [0.05]
+        >>> get_constant_schedule_with_warmup(optimizer, num_warmup_steps=4, warmup_start_factor=0.5).get_last_lr()
+        [0.05]
     """
-    return ScheduleLR(optimizer, ConstantWithWarmup(num_warmup_steps), last_epoch, completed_steps=completed_steps, clock=clock)
+    schedule = ConstantWithWarmup(num_warmup_steps, warmup_start_factor=warmup_start_factor)
+    return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
 def get_linear_schedule_with_warmup(
@@ -106,6 +120,7 @@ def get_linear_schedule_with_warmup(
     *,
     completed_steps: int | None = None,
     clock: str = "calls",
+    warmup_start_factor: float = 0.0,
 ) -> ScheduleLR:
     """Linear warmup from 0 to the optimizer's learning rate, then linear decay to 0 at `num_training_steps`.
 
@@ -122,6 +137,9 @@ def get_linear_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
         clock (`str`, *optional*, defaults to `"calls"`):
             ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            The multiplier at the first update, in [0, 1]: warmup rises linearly from it to 1 at `num_warmup_steps`
+            (0: Transformers' warmup from 0).
 
     Example:
         >>> import torch
@@ -130,8 +148,11 @@ def get_linear_schedule_with_warmup(
         >>> scheduler = get_linear_schedule_with_warmup(optimizer, num_warmup_steps=10, num_training_steps=100)
         >>> scheduler.get_last_lr()
         [0.0]
+        >>> scheduler = get_linear_schedule_with_warmup(optimizer, 10, 100, warmup_start_factor=0.1)
+        >>> scheduler.get_last_lr()  # warmup from 0.1 times the learning rate
+        [0.0001]
     """
-    schedule = LinearWithWarmup(num_warmup_steps, num_training_steps)
+    schedule = LinearWithWarmup(num_warmup_steps, num_training_steps, warmup_start_factor=warmup_start_factor)
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
@@ -144,6 +165,8 @@ def get_cosine_schedule_with_warmup(
     *,
     completed_steps: int | None = None,
     clock: str = "calls",
+    hold_end: bool = False,
+    warmup_start_factor: float = 0.0,
 ) -> ScheduleLR:
     """Linear warmup, then a cosine from the optimizer's learning rate down to 0 (with `num_cycles=0.5`).
 
@@ -162,6 +185,12 @@ def get_cosine_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
         clock (`str`, *optional*, defaults to `"calls"`):
             ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
+        hold_end (`bool`, *optional*, defaults to `False`):
+            Keep the learning rate of update `num_training_steps` after it instead of continuing the cosine
+            (Transformers continues it).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            The multiplier at the first update, in [0, 1]: warmup rises linearly from it to 1 at `num_warmup_steps`
+            (0: Transformers' warmup from 0).
 
     Example:
         >>> import torch
@@ -170,8 +199,15 @@ def get_cosine_schedule_with_warmup(
         >>> scheduler = get_cosine_schedule_with_warmup(optimizer, 0, 100, completed_steps=50)
         >>> round(scheduler.get_last_lr()[0], 6)
         0.0005
+        >>> past_the_end = get_cosine_schedule_with_warmup(optimizer, 0, 100, completed_steps=150)
+        >>> round(past_the_end.get_last_lr()[0], 6)  # Transformers' cosine rises again after the end
+        0.0005
+        >>> get_cosine_schedule_with_warmup(optimizer, 0, 100, completed_steps=150, hold_end=True).get_last_lr()
+        [0.0]
     """
-    schedule = CosineWithWarmup(num_warmup_steps, num_training_steps, num_cycles)
+    schedule = CosineWithWarmup(
+        num_warmup_steps, num_training_steps, num_cycles, hold_end=hold_end, warmup_start_factor=warmup_start_factor
+    )
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
@@ -184,6 +220,7 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     *,
     completed_steps: int | None = None,
     clock: str = "calls",
+    warmup_start_factor: float = 0.0,
 ) -> ScheduleLR:
     """Linear warmup, then `num_cycles` cosine decays to 0 that each restart at the optimizer's learning rate.
 
@@ -202,6 +239,9 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
         clock (`str`, *optional*, defaults to `"calls"`):
             ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            The multiplier at the first update, in [0, 1]: warmup rises linearly from it to 1 at `num_warmup_steps`
+            (0: Transformers' warmup from 0).
 
     Example:
         >>> import torch
@@ -210,7 +250,7 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
         >>> get_cosine_with_hard_restarts_schedule_with_warmup(optimizer, 0, 10, num_cycles=2, completed_steps=5).get_last_lr()
         [1.0]
     """
-    schedule = CosineWithHardRestarts(num_warmup_steps, num_training_steps, num_cycles)
+    schedule = CosineWithHardRestarts(num_warmup_steps, num_training_steps, num_cycles, warmup_start_factor=warmup_start_factor)
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
@@ -224,6 +264,7 @@ def get_polynomial_decay_schedule_with_warmup(
     *,
     completed_steps: int | None = None,
     clock: str = "calls",
+    warmup_start_factor: float = 0.0,
 ) -> ScheduleLR:
     """Linear warmup, then a polynomial decay from each group's learning rate to the absolute `lr_end`.
 
@@ -247,6 +288,9 @@ def get_polynomial_decay_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
         clock (`str`, *optional*, defaults to `"calls"`):
             ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            The multiplier at the first update, in [0, 1]: warmup rises linearly from it to 1 at `num_warmup_steps`
+            (0: Transformers' warmup from 0).
 
     Example:
         >>> import torch
@@ -256,7 +300,9 @@ def get_polynomial_decay_schedule_with_warmup(
         >>> scheduler.get_last_lr()
         [1e-05]
     """
-    schedule = PolynomialDecay(num_warmup_steps, num_training_steps, lr_end=lr_end, power=power)
+    schedule = PolynomialDecay(
+        num_warmup_steps, num_training_steps, lr_end=lr_end, power=power, warmup_start_factor=warmup_start_factor
+    )
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
@@ -268,6 +314,7 @@ def get_inverse_sqrt_schedule(
     *,
     completed_steps: int | None = None,
     clock: str = "calls",
+    warmup_start_factor: float = 0.0,
 ) -> ScheduleLR:
     """Linear warmup, then an inverse square-root decay with time scale `timescale`.
 
@@ -284,6 +331,9 @@ def get_inverse_sqrt_schedule(
             The number of updates already done, instead of `last_epoch`.
         clock (`str`, *optional*, defaults to `"calls"`):
             ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            The multiplier at the first update, in [0, 1]: warmup rises linearly from it to 1 at `num_warmup_steps`
+            (0: Transformers' warmup from 0).
 
     Example:
         >>> import torch
@@ -292,7 +342,7 @@ def get_inverse_sqrt_schedule(
         >>> get_inverse_sqrt_schedule(optimizer, num_warmup_steps=100, completed_steps=400).get_last_lr()
         [0.5]
     """
-    schedule = InverseSqrt(num_warmup_steps, timescale)
+    schedule = InverseSqrt(num_warmup_steps, timescale, warmup_start_factor=warmup_start_factor)
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
@@ -330,6 +380,8 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     *,
     completed_steps: int | None = None,
     clock: str = "calls",
+    hold_end: bool = False,
+    warmup_start_factor: float = 0.0,
 ) -> ScheduleLR:
     """Linear warmup, then a cosine down to a floor: `min_lr` (absolute) or `min_lr_rate` times the learning rate.
 
@@ -352,6 +404,12 @@ def get_cosine_with_min_lr_schedule_with_warmup(
             The number of updates already done, instead of `last_epoch`.
         clock (`str`, *optional*, defaults to `"calls"`):
             ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
+        hold_end (`bool`, *optional*, defaults to `False`):
+            Keep the learning rate of update `num_training_steps` (the floor) after it instead of continuing the cosine
+            (Transformers continues it).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            The multiplier at the first update, in [0, 1]: warmup rises linearly from it to 1 at `num_warmup_steps`
+            (0: Transformers' warmup from 0).
 
     Example:
         >>> import torch
@@ -360,7 +418,15 @@ def get_cosine_with_min_lr_schedule_with_warmup(
         >>> get_cosine_with_min_lr_schedule_with_warmup(optimizer, 0, 10, min_lr=0.1, completed_steps=10).get_last_lr()
         [0.1]
     """
-    schedule = CosineWithMinLR(num_warmup_steps, num_training_steps, num_cycles, min_lr=min_lr, min_lr_rate=min_lr_rate)
+    schedule = CosineWithMinLR(
+        num_warmup_steps,
+        num_training_steps,
+        num_cycles,
+        min_lr=min_lr,
+        min_lr_rate=min_lr_rate,
+        hold_end=hold_end,
+        warmup_start_factor=warmup_start_factor,
+    )
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 
@@ -376,6 +442,7 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     *,
     completed_steps: int | None = None,
     clock: str = "calls",
+    hold_end: bool = False,
 ) -> ScheduleLR:
     """Warmup that starts above 0 (`warmup_lr_rate`, or ``1 / num_warmup_steps``), then a cosine down to a floor.
 
@@ -400,6 +467,9 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
             The number of updates already done, instead of `last_epoch`.
         clock (`str`, *optional*, defaults to `"calls"`):
             ``"calls"`` (torch's: one step per ``scheduler.step()``) or ``"updates"`` (real optimizer updates).
+        hold_end (`bool`, *optional*, defaults to `False`):
+            Keep the learning rate of the last update, `num_training_steps - 1` (the floor), at every later update
+            instead of continuing the cosine (Transformers continues it).
 
     Example:
         >>> import torch
@@ -416,6 +486,7 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
         min_lr=min_lr,
         min_lr_rate=min_lr_rate,
         warmup_lr_rate=warmup_lr_rate,
+        hold_end=hold_end,
     )
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 

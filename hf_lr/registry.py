@@ -20,8 +20,10 @@ from typing import Any, overload
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
+from hf_lr._validation import check_int
 from hf_lr.adaptive import GreedyLR, get_greedy_schedule, get_warmup_reduce_on_plateau_schedule
 from hf_lr.compose import Constant1, Decay, Join, Warmup
+from hf_lr.epochs import in_epochs
 from hf_lr.expression import Expression
 from hf_lr.equivalents import (
     ConstantFactor,
@@ -311,7 +313,9 @@ class _WithWarmup:
     """Builds a schedule that has no warmup of its own, preceded by an optional generic :class:`Warmup`.
 
     The schedule runs on its own clock after warmup. ``length`` names its length parameter, which defaults to what
-    ``num_training_steps`` leaves after warmup.
+    ``num_training_steps`` leaves after warmup. A schedule whose lengths the original library counts in epochs (its
+    class declares ``epoch_fields``) also takes ``steps_per_epoch`` and ``staircase`` (see :class:`hf_lr.Epochs`);
+    its epoch clock starts after warmup, which stays counted in updates.
     """
 
     def __init__(self, build: Callable[..., Schedule], length: str | None = None, instead: tuple[str, ...] = ()) -> None:
@@ -323,7 +327,12 @@ class _WithWarmup:
         parameters, _, _ = _parameters(self.build, skip=0, exclude=BOUND_FIELDS)
         if self.length is not None:
             parameters[self.length] = None
+        if self._counts_epochs():
+            parameters.update(steps_per_epoch=None, staircase=False)
         return {**parameters, "warmup_kind": "linear", "warmup_start_factor": 0.0}
+
+    def _counts_epochs(self) -> bool:
+        return bool(getattr(self.build, "epoch_fields", ()))
 
     def __call__(
         self,
@@ -334,7 +343,13 @@ class _WithWarmup:
         **kwargs: Any,
     ) -> Schedule:
         warmup_steps = num_warmup_steps or 0
+        epochs = {key: kwargs.pop(key) for key in ("steps_per_epoch", "staircase") if key in kwargs and self._counts_epochs()}
         if self.length is not None and kwargs.get(self.length) is None and not any(k in kwargs for k in self.instead):
+            if epochs.get("steps_per_epoch") is not None:
+                raise ValueError(
+                    f"with `steps_per_epoch`, give `{self.length}` in epochs in scheduler_specific_kwargs "
+                    f"(`num_training_steps` counts updates), got {self.length}=None"
+                )
             if num_training_steps is None:
                 raise ValueError(f"this schedule needs `{self.length}` in scheduler_specific_kwargs or `num_training_steps`")
             kwargs[self.length] = num_training_steps - warmup_steps
@@ -343,7 +358,7 @@ class _WithWarmup:
                     f"`num_training_steps` must exceed `num_warmup_steps`, got num_training_steps={num_training_steps}, "
                     f"num_warmup_steps={warmup_steps}"
                 )
-        schedule = self.build(**kwargs)
+        schedule = in_epochs(self.build(**kwargs), **epochs)
         if warmup_steps or warmup_kind != "linear" or warmup_start_factor:
             return Warmup(schedule, warmup_steps, kind=warmup_kind, start_factor=warmup_start_factor)
         return schedule
@@ -403,14 +418,29 @@ def _timm_cosine(
     k_decay: float = 1.0,
     warmup_lr_init: float = 0.0,
     warmup_prefix: bool = False,
+    steps_per_epoch: int | None = None,
+    staircase: bool = False,
 ) -> Schedule:
+    warmup_t = num_warmup_steps or 0
+    if steps_per_epoch is not None:  # timm's t_in_epochs: t_initial and warmup_t count epochs
+        steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, minimum=1)
+        if t_initial is None:
+            raise ValueError(
+                "timm_cosine with `steps_per_epoch` needs `t_initial` in epochs in scheduler_specific_kwargs "
+                "(`num_training_steps` counts updates), got t_initial=None"
+            )
+        if warmup_t % steps_per_epoch:
+            raise ValueError(
+                "timm_cosine with `steps_per_epoch` warms up over whole epochs (timm's warmup_t): `num_warmup_steps` "
+                f"must be a multiple of steps_per_epoch={steps_per_epoch}, got num_warmup_steps={warmup_t}"
+            )
+        warmup_t //= steps_per_epoch
     if t_initial is None:
         if num_training_steps is None:
             raise ValueError("timm_cosine needs `t_initial` or `num_training_steps`")
-        t_initial = num_training_steps - (num_warmup_steps or 0) if warmup_prefix else num_training_steps
-    return TimmCosine(
-        t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay, num_warmup_steps or 0, warmup_lr_init, warmup_prefix
-    )
+        t_initial = num_training_steps - warmup_t if warmup_prefix else num_training_steps
+    schedule = TimmCosine(t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay, warmup_t, warmup_lr_init, warmup_prefix)
+    return in_epochs(schedule, steps_per_epoch, staircase)
 
 
 def _tri_stage(
@@ -770,7 +800,7 @@ def get_schedule_entry(name: str | enum.Enum) -> ScheduleEntry:
     Example:
         >>> from hf_lr import get_schedule_entry
         >>> get_schedule_entry("cosine").signature()
-        'num_warmup_steps, num_training_steps, num_cycles=0.5'
+        'num_warmup_steps, num_training_steps, num_cycles=0.5, hold_end=False, warmup_start_factor=0.0'
     """
     key = _name_of(name)
     if key not in _REGISTRY:

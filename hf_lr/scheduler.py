@@ -608,6 +608,7 @@ class ScheduleLR(LambdaLR):
         last_lrs = _state_lrs(state_dict, "_last_lr", count) if "_last_lr" in state_dict else None
         step_count = check_int("state_dict['_step_count']", state_dict.get("_step_count", last_epoch + 1))
         record = state_dict.get("hf_lr")
+        adopted = None
         if record is None:
             warnings.warn(
                 "this scheduler state has no hf_lr schedule record (saved by a plain LambdaLR?): its step count is "

@@ -81,12 +81,39 @@ def _set(instance: Any, **values: Any) -> None:
         object.__setattr__(instance, key, value)
 
 
-def _linear_warmup(step: int, num_warmup_steps: int) -> float:
-    return float(step) / float(max(1, num_warmup_steps))
+def _from_start(start: float, fraction: Any) -> Any:
+    """Linear from ``start`` at fraction 0 to 1 at fraction 1 (scalars or arrays).
+
+    With ``start == 0`` it returns ``fraction`` itself, so Transformers' warmup numbers stay identical.
+    """
+    return fraction if start == 0.0 else start + (1.0 - start) * fraction
 
 
-def _linear_warmup_values(steps: np.ndarray, num_warmup_steps: int) -> np.ndarray:
-    return steps.astype(np.float64) / float(max(1, num_warmup_steps))
+def _linear_warmup(step: int, num_warmup_steps: int, start: float = 0.0) -> float:
+    return _from_start(start, float(step) / float(max(1, num_warmup_steps)))
+
+
+def _linear_warmup_values(steps: np.ndarray, num_warmup_steps: int, start: float = 0.0) -> np.ndarray:
+    return _from_start(start, steps.astype(np.float64) / float(max(1, num_warmup_steps)))
+
+
+#: field metadata of opt-in options added after the first release: recorded in :meth:`Schedule.config` only when set,
+#: so scheduler states saved before an option existed still load into a schedule that leaves it at its default.
+OPT_IN = {"opt_in": True}
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """``value`` if it is a bool (a string such as ``"false"`` would be truthy: refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a bool (True or False), got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def _chain_post_init(instance: Any, cls: type) -> None:
+    """Run the ``__post_init__`` that follows ``cls`` in ``instance``'s MRO (mixins combine with any base)."""
+    parent = getattr(super(cls, instance), "__post_init__", None)
+    if parent is not None:
+        parent()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +135,8 @@ class Schedule:
     needs_base_lr: ClassVar[bool] = False
     #: whether :meth:`bind` reads ``reference_lr`` (Transformers' ``optimizer.defaults["lr"]``) rather than the group's lr.
     uses_reference_lr: ClassVar[bool] = False
+    #: the fields that are lengths the original library counts in epochs (see :class:`hf_lr.Epochs`).
+    epoch_fields: ClassVar[tuple[str, ...]] = ()
 
     def __call__(self, step: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -136,8 +165,19 @@ class Schedule:
         return self
 
     def config(self) -> dict[str, Any]:
-        """The schedule's type and parameters as plain values (what the scheduler's ``state_dict`` records)."""
-        return {"type": type(self).__name__, **{f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}}
+        """The schedule's type and parameters as plain values (what the scheduler's ``state_dict`` records).
+
+        Opt-in options (``hold_end``, ``warmup_start_factor``, ...) are recorded only when they differ from their
+        default, so a state saved before an option existed still matches a schedule that does not use it.
+        """
+        return {
+            "type": type(self).__name__,
+            **{
+                f.name: _plain(getattr(self, f.name))
+                for f in dataclasses.fields(self)
+                if not (f.metadata.get("opt_in") and getattr(self, f.name) == f.default)
+            },
+        }
 
     def boundaries(self) -> tuple[int, ...]:
         """Steps at which the schedule changes phase (for plots)."""
@@ -165,31 +205,76 @@ class Constant(Schedule):
 
 
 @dataclasses.dataclass(frozen=True)
-class ConstantWithWarmup(Schedule):
+class _LinearWarmup(Schedule):
+    """Mixin of Transformers' names that warm up linearly from 0: the opt-in ``warmup_start_factor``.
+
+    Warmup goes linearly from ``warmup_start_factor`` at step 0 to 1 at step ``num_warmup_steps``:
+    ``s + (1 - s) * step / W``. At the default 0 the numbers are Transformers' exactly (``step / W``).
+    """
+
+    # Keyword-only: after every positional field of the schedules that mix it in, whose positional order is unchanged.
+    warmup_start_factor: float = dataclasses.field(default=0.0, kw_only=True, metadata=OPT_IN)
+
+    def __post_init__(self) -> None:
+        _chain_post_init(self, _LinearWarmup)
+        _set(self, warmup_start_factor=check_float("warmup_start_factor", self.warmup_start_factor, minimum=0.0, maximum=1.0))
+
+
+@dataclasses.dataclass(frozen=True)
+class _HoldEnd(Schedule):
+    """Mixin of the schedules whose curve continues past their end (a cosine rises again): the opt-in ``hold_end``.
+
+    With ``hold_end=True`` the value at every step after :meth:`_end_step` is the value at that step.
+    """
+
+    hold_end: bool = dataclasses.field(default=False, kw_only=True, metadata=OPT_IN)
+
+    def __post_init__(self) -> None:
+        _chain_post_init(self, _HoldEnd)
+        _set(self, hold_end=check_flag("hold_end", self.hold_end))
+
+    def _end_step(self) -> int:  # pragma: no cover - each schedule says where it ends
+        raise NotImplementedError
+
+    def _held(self, step: int) -> int:
+        return min(step, self._end_step()) if self.hold_end else step
+
+    def _held_values(self, steps: np.ndarray) -> np.ndarray:
+        return np.minimum(steps, self._end_step()) if self.hold_end else steps
+
+
+@dataclasses.dataclass(frozen=True)
+class ConstantWithWarmup(_LinearWarmup):
     """``step / num_warmup_steps`` during warmup, then 1 (Transformers' ``constant_with_warmup``).
 
     Args:
         num_warmup_steps (`int`):
             The number of warmup updates (0 for none).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            Keyword-only. The multiplier at step 0, in [0, 1]: warmup rises linearly from it to 1 at step
+            `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
         >>> from hf_lr import ConstantWithWarmup
         >>> [ConstantWithWarmup(num_warmup_steps=4)(step) for step in range(6)]
         [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+        >>> [ConstantWithWarmup(num_warmup_steps=4, warmup_start_factor=0.2)(step) for step in range(6)]
+        [0.2, 0.4, 0.6000000000000001, 0.8, 1.0, 1.0]
     """
 
     num_warmup_steps: int
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _set(self, num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps))
 
     def __call__(self, step: int) -> float:
         if step < self.num_warmup_steps:
-            return float(step) / float(max(1.0, self.num_warmup_steps))
+            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
         return 1.0
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
-        warm = steps.astype(np.float64) / float(max(1.0, self.num_warmup_steps))
+        warm = _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor)
         return np.where(steps < self.num_warmup_steps, warm, 1.0)
 
     def boundaries(self) -> tuple[int, ...]:
@@ -229,7 +314,7 @@ class _WarmupThenDecay(Schedule):
 
 
 @dataclasses.dataclass(frozen=True)
-class LinearWithWarmup(_WarmupThenDecay):
+class LinearWithWarmup(_LinearWarmup, _WarmupThenDecay):
     """Linear warmup from 0 to 1, then linear decay to 0 at ``num_training_steps`` (Transformers' ``linear``).
 
     ``step / W`` for ``step < W``, else ``max(0, (T - step) / max(1, T - W))``.
@@ -239,29 +324,36 @@ class LinearWithWarmup(_WarmupThenDecay):
             The number of warmup updates ``W``.
         num_training_steps (`int`):
             The total number of updates ``T``.
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            Keyword-only. The multiplier at step 0, in [0, 1]: warmup rises linearly from it to 1 at step
+            `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
         >>> from hf_lr import LinearWithWarmup
         >>> LinearWithWarmup(num_warmup_steps=0, num_training_steps=4).values(range(6)).tolist()
         [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+        >>> LinearWithWarmup(num_warmup_steps=2, num_training_steps=4, warmup_start_factor=0.5).values(range(5)).tolist()
+        [0.5, 0.75, 1.0, 0.5, 0.0]
     """
 
     def __call__(self, step: int) -> float:
         if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps)
+            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
         return max(0.0, float(self.num_training_steps - step) / self._decay_length)
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
         decay = np.maximum(0.0, (self.num_training_steps - steps).astype(np.float64) / self._decay_length)
-        return np.where(steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), decay)
+        warm = _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor)
+        return np.where(steps < self.num_warmup_steps, warm, decay)
 
 
 @dataclasses.dataclass(frozen=True)
-class CosineWithWarmup(_WarmupThenDecay):
+class CosineWithWarmup(_LinearWarmup, _HoldEnd, _WarmupThenDecay):
     """Linear warmup, then ``0.5 * (1 + cos(2 pi * num_cycles * progress))`` (Transformers' ``cosine``).
 
     With the default ``num_cycles=0.5`` this is a half cosine from 1 to 0 over the decay phase. As in Transformers, the
-    curve continues the cosine past ``num_training_steps`` (it rises again); size the schedule to the run.
+    curve continues the cosine past ``num_training_steps`` (it rises again); size the schedule to the run, or pass
+    ``hold_end=True`` to keep the value of step ``num_training_steps`` (0 with the default ``num_cycles``) from then on.
 
     Args:
         num_warmup_steps (`int`):
@@ -270,11 +362,20 @@ class CosineWithWarmup(_WarmupThenDecay):
             The total number of updates.
         num_cycles (`float`, *optional*, defaults to 0.5):
             The number of cosine waves over the decay phase (>= 0).
+        hold_end (`bool`, *optional*, defaults to `False`):
+            Keyword-only. Hold the value of step `num_training_steps` at every later step instead of continuing the
+            cosine past the end (Transformers continues it).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            Keyword-only. The multiplier at step 0, in [0, 1]: warmup rises linearly from it to 1 at step
+            `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
         >>> from hf_lr import CosineWithWarmup
-        >>> [round(float(v), 4) for v in CosineWithWarmup(num_warmup_steps=1, num_training_steps=5).values(range(6))]
-        [0.0, 1.0, 0.8536, 0.5, 0.1464, 0.0]
+        >>> [round(float(v), 4) for v in CosineWithWarmup(num_warmup_steps=1, num_training_steps=5).values(range(8))]
+        [0.0, 1.0, 0.8536, 0.5, 0.1464, 0.0, 0.1464, 0.5]
+        >>> held = CosineWithWarmup(num_warmup_steps=1, num_training_steps=5, hold_end=True)
+        >>> [round(float(v), 4) for v in held.values(range(8))]
+        [0.0, 1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0, 0.0]
     """
 
     num_cycles: float = 0.5
@@ -283,24 +384,31 @@ class CosineWithWarmup(_WarmupThenDecay):
         super().__post_init__()
         _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0))
 
+    def _end_step(self) -> int:
+        return self.num_training_steps
+
     def _wave(self, progress: float) -> float:
         return 0.5 * (1.0 + math.cos(math.pi * self.num_cycles * 2.0 * progress))
 
     def __call__(self, step: int) -> float:
+        step = self._held(step)
         if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps)
+            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
         return max(0.0, self._wave(self._progress(step)))
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
+        steps = self._held_values(steps)
         wave = 0.5 * (1.0 + np.cos(math.pi * self.num_cycles * 2.0 * self._progress_values(steps)))
-        return np.where(steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), np.maximum(0.0, wave))
+        warm = _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor)
+        return np.where(steps < self.num_warmup_steps, warm, np.maximum(0.0, wave))
 
 
 @dataclasses.dataclass(frozen=True)
-class CosineWithHardRestarts(_WarmupThenDecay):
+class CosineWithHardRestarts(_LinearWarmup, _WarmupThenDecay):
     """Linear warmup, then ``num_cycles`` half cosines from 1 to 0, each restarting at 1; 0 after the end.
 
-    Transformers' ``cosine_with_restarts``: ``0.5 * (1 + cos(pi * ((num_cycles * progress) % 1)))``.
+    Transformers' ``cosine_with_restarts``: ``0.5 * (1 + cos(pi * ((num_cycles * progress) % 1)))``. It already holds
+    its end value (0 from step ``num_training_steps`` on), so it takes no ``hold_end``.
 
     Args:
         num_warmup_steps (`int`):
@@ -309,6 +417,9 @@ class CosineWithHardRestarts(_WarmupThenDecay):
             The total number of updates.
         num_cycles (`float`, *optional*, defaults to 1):
             The number of cosine cycles (> 0; fractional values end mid-cycle).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            Keyword-only. The multiplier at step 0, in [0, 1]: warmup rises linearly from it to 1 at step
+            `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
         >>> from hf_lr import CosineWithHardRestarts
@@ -330,7 +441,7 @@ class CosineWithHardRestarts(_WarmupThenDecay):
 
     def __call__(self, step: int) -> float:
         if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps)
+            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
         progress = self._progress(step)
         if progress >= 1.0:
             return 0.0
@@ -339,7 +450,7 @@ class CosineWithHardRestarts(_WarmupThenDecay):
     def _values(self, steps: np.ndarray) -> np.ndarray:
         out = np.empty(steps.shape, dtype=np.float64)
         warm = steps < self.num_warmup_steps
-        out[warm] = _linear_warmup_values(steps[warm], self.num_warmup_steps)
+        out[warm] = _linear_warmup_values(steps[warm], self.num_warmup_steps, self.warmup_start_factor)
         decaying = ~warm
         # In place, on the decay steps only; the same operations as the scalar form (products commute exactly).
         # x - floor(x) equals Python's `x % 1.0` exactly for x >= 0 and is ~20x cheaper than np.mod.
@@ -358,7 +469,7 @@ class CosineWithHardRestarts(_WarmupThenDecay):
 
 
 @dataclasses.dataclass(frozen=True)
-class PolynomialDecay(_WarmupThenDecay):
+class PolynomialDecay(_LinearWarmup, _WarmupThenDecay):
     """Linear warmup, then ``(lr - lr_end) * (1 - progress) ** power + lr_end``, then ``lr_end`` (absolute).
 
     Transformers' ``polynomial``. As in Transformers, ``lr`` and ``lr_end`` are the optimizer's reference learning rate
@@ -378,6 +489,9 @@ class PolynomialDecay(_WarmupThenDecay):
             The power of the decay (> 0).
         lr_init (`float`, *optional*):
             The reference learning rate the schedule is bound to; set by :meth:`bind`, leave it unset.
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            Keyword-only. The multiplier at step 0, in [0, 1]: warmup rises linearly from it to 1 at step
+            `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
         >>> from hf_lr import PolynomialDecay
@@ -418,7 +532,7 @@ class PolynomialDecay(_WarmupThenDecay):
     def __call__(self, step: int) -> float:
         lr_init = self._lr_init()
         if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps)
+            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
         decay_steps = self.num_training_steps - self.num_warmup_steps
         if step > self.num_training_steps or decay_steps == 0:
             return self.lr_end / lr_init
@@ -438,11 +552,12 @@ class PolynomialDecay(_WarmupThenDecay):
             pct_remaining = np.clip(pct_remaining, 0.0, None)  # only used where step <= num_training_steps
             decay = ((lr_init - self.lr_end) * pct_remaining**self.power + self.lr_end) / lr_init
             decay = np.where(steps > self.num_training_steps, end, decay)
-        return np.where(steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), decay)
+        warm = _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor)
+        return np.where(steps < self.num_warmup_steps, warm, decay)
 
 
 @dataclasses.dataclass(frozen=True)
-class InverseSqrt(Schedule):
+class InverseSqrt(_LinearWarmup):
     """Linear warmup, then ``1 / sqrt((step + timescale - W) / timescale)`` (Transformers' ``inverse_sqrt``).
 
     Args:
@@ -450,6 +565,9 @@ class InverseSqrt(Schedule):
             The number of warmup updates ``W``.
         timescale (`int`, *optional*, defaults to `num_warmup_steps`, or 10000 without warmup):
             The time scale of the decay (> 0).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            Keyword-only. The multiplier at step 0, in [0, 1]: warmup rises linearly from it to 1 at step
+            `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
         >>> from hf_lr import InverseSqrt
@@ -461,13 +579,14 @@ class InverseSqrt(Schedule):
     timescale: int | float | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         warmup = check_int("num_warmup_steps", self.num_warmup_steps)
         timescale = (warmup or 10_000) if self.timescale is None else self.timescale
         _set(self, num_warmup_steps=warmup, timescale=check_number("timescale", timescale, exclusive_minimum=0))
 
     def __call__(self, step: int) -> float:
         if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps)
+            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
         assert self.timescale is not None  # set in __post_init__
         shift = self.timescale - self.num_warmup_steps
         return 1.0 / math.sqrt((step + shift) / self.timescale)
@@ -477,7 +596,9 @@ class InverseSqrt(Schedule):
         shift = self.timescale - self.num_warmup_steps
         ratio = np.maximum((steps + shift) / self.timescale, 1e-300)  # clipped only in the masked warmup branch
         return np.where(
-            steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), 1.0 / np.sqrt(ratio)
+            steps < self.num_warmup_steps,
+            _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor),
+            1.0 / np.sqrt(ratio),
         )
 
     def boundaries(self) -> tuple[int, ...]:
@@ -501,7 +622,7 @@ def absolute_ratio(name: str, value: float, lr: float, *, whose: str = "the grou
 
 
 @dataclasses.dataclass(frozen=True)
-class _CosineToMinLR(_WarmupThenDecay):
+class _CosineToMinLR(_HoldEnd, _WarmupThenDecay):
     """Fields and binding shared by the two cosine-with-floor schedules."""
 
     num_cycles: float = 0.5
@@ -551,7 +672,7 @@ class _CosineToMinLR(_WarmupThenDecay):
 
 
 @dataclasses.dataclass(frozen=True)
-class CosineWithMinLR(_CosineToMinLR):
+class CosineWithMinLR(_LinearWarmup, _CosineToMinLR):
     """Linear warmup, then a cosine from 1 down to a floor (Transformers' ``cosine_with_min_lr``).
 
     The floor is ``min_lr_rate`` times the group's learning rate, or, as in Transformers, the absolute ``min_lr`` of the
@@ -569,25 +690,40 @@ class CosineWithMinLR(_CosineToMinLR):
             The absolute floor. Exactly one of `min_lr` and `min_lr_rate` is set.
         min_lr_rate (`float`, *optional*):
             The floor as a ratio of the learning rate, in [0, 1].
+        hold_end (`bool`, *optional*, defaults to `False`):
+            Keyword-only. Hold the value of step `num_training_steps` at every later step instead of continuing the
+            cosine past the end (Transformers continues it).
+        warmup_start_factor (`float`, *optional*, defaults to 0.0):
+            Keyword-only. The multiplier at step 0, in [0, 1]: warmup rises linearly from it to 1 at step
+            `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
         >>> from hf_lr import CosineWithMinLR
         >>> s = CosineWithMinLR(num_warmup_steps=0, num_training_steps=2, min_lr_rate=0.1)
-        >>> [round(float(v), 4) for v in s.values(range(3))]
-        [1.0, 0.55, 0.1]
+        >>> [round(float(v), 4) for v in s.values(range(5))]
+        [1.0, 0.55, 0.1, 0.55, 1.0]
+        >>> s = CosineWithMinLR(num_warmup_steps=0, num_training_steps=2, min_lr_rate=0.1, hold_end=True)
+        >>> [round(float(v), 4) for v in s.values(range(5))]
+        [1.0, 0.55, 0.1, 0.1, 0.1]
     """
 
+    def _end_step(self) -> int:
+        return self.num_training_steps
+
     def __call__(self, step: int) -> float:
+        step = self._held(step)
         if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps)
+            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
         progress = self._progress(step)
         return self._floored(0.5 * (1.0 + math.cos(math.pi * self.num_cycles * 2.0 * progress)))
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
         rate = self._rate()
+        steps = self._held_values(steps)
         wave = 0.5 * (1.0 + np.cos(math.pi * self.num_cycles * 2.0 * self._progress_values(steps)))
         decay = np.maximum(0, wave * (1 - rate) + rate)
-        return np.where(steps < self.num_warmup_steps, _linear_warmup_values(steps, self.num_warmup_steps), decay)
+        warm = _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor)
+        return np.where(steps < self.num_warmup_steps, warm, decay)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -596,7 +732,9 @@ class CosineWarmupWithMinLR(_CosineToMinLR):
 
     Warmup is ``(step + 1) / W``, or, with ``warmup_lr_rate``, linear from ``warmup_lr_rate`` at step 0 to 1 at step
     ``W - 1``; the cosine phase uses ``progress = (step - W + 1) / max(1, T - W)``, so it reaches the floor at the last
-    update ``T - 1``. Past the end the cosine continues, as in Transformers.
+    update ``T - 1``. Past the end the cosine continues, as in Transformers; with ``hold_end=True`` every step from
+    ``T - 1`` on keeps the value of step ``T - 1`` (the floor; when warmup fills the run, ``W == T``, the last warmup
+    value). Its warmup already starts above 0 (``warmup_lr_rate``), so it takes no ``warmup_start_factor``.
 
     Args:
         num_warmup_steps (`int`):
@@ -611,12 +749,18 @@ class CosineWarmupWithMinLR(_CosineToMinLR):
             The floor as a ratio of the learning rate, in [0, 1].
         warmup_lr_rate (`float`, *optional*):
             The multiplier at the first warmup update, in [0, 1].
+        hold_end (`bool`, *optional*, defaults to `False`):
+            Keyword-only. Hold the value of the last update, step `num_training_steps - 1` (the floor), at every later
+            step instead of continuing the cosine (Transformers continues it).
 
     Example:
         >>> from hf_lr import CosineWarmupWithMinLR
         >>> s = CosineWarmupWithMinLR(num_warmup_steps=2, num_training_steps=4, min_lr_rate=0.0)
-        >>> [round(float(v), 4) for v in s.values(range(4))]
-        [0.5, 1.0, 0.5, 0.0]
+        >>> [round(float(v), 4) for v in s.values(range(6))]
+        [0.5, 1.0, 0.5, 0.0, 0.5, 1.0]
+        >>> s = CosineWarmupWithMinLR(num_warmup_steps=2, num_training_steps=4, min_lr_rate=0.0, hold_end=True)
+        >>> [round(float(v), 4) for v in s.values(range(6))]
+        [0.5, 1.0, 0.5, 0.0, 0.0, 0.0]
     """
 
     warmup_lr_rate: float | None = None
@@ -631,8 +775,11 @@ class CosineWarmupWithMinLR(_CosineToMinLR):
             return (step + 1.0) / max(1.0, warmup)
         return self.warmup_lr_rate + (1.0 - self.warmup_lr_rate) * step / max(1, warmup - 1)
 
+    def _end_step(self) -> int:
+        return self.num_training_steps - 1
+
     def __call__(self, step: int) -> float:
-        current = float(step)
+        current = float(self._held(step))
         if current < float(self.num_warmup_steps):
             return self._warmup(current)
         progress = (current - float(self.num_warmup_steps) + 1.0) / max(
@@ -642,7 +789,7 @@ class CosineWarmupWithMinLR(_CosineToMinLR):
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
         rate = self._rate()
-        current = steps.astype(np.float64)
+        current = self._held_values(steps).astype(np.float64)
         warmup = float(self.num_warmup_steps)
         if self.warmup_lr_rate is None:
             warm = (current + 1.0) / max(1.0, warmup)

@@ -85,6 +85,28 @@ def clean_registry() -> Iterator[None]:
     registry._ENTRY_POINTS_LOADED.update(loaded)
 
 
+# The fast day-to-day selection is `python -m pytest -q -m "not slow"`. These start launchers, example scripts, Trainer
+# or Lightning runs, or many interpreters; the marker only selects (CI runs every test). Listed here, by module or by
+# test, so the test modules stay as they are; tests/test_docs.py marks its own.
+SLOW_MODULES = frozenset({
+    "test_finetune_example.py", "test_trainer_example.py", "test_lr_find_example.py", "test_lightning.py",
+    "test_trainer_integration.py", "test_plot_cli.py",
+})  # fmt: skip
+SLOW_TESTS = frozenset({
+    "test_clock.py::test_accelerate_default_prepare",
+    "test_lr_finder.py::test_training_at_the_suggestion_lowers_the_loss",
+    "test_lr_finder.py::test_transformers_model_with_gradient_accumulation",
+    "test_import.py::test_import_does_not_pull_heavy_optional_packages",
+})  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.path.name
+        if name in SLOW_MODULES or f"{name}::{getattr(item, 'originalname', item.name)}" in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+
+
 # tests/test_docs.py stores its count of the documentation's code blocks here; printed at the end of the run.
 DOCS_BLOCKS_SUMMARY = pytest.StashKey[str]()
 

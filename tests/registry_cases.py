@@ -10,6 +10,9 @@ entry. Each case knows:
 - ``jumps_only_to_one``: its documented discontinuities are restarts, which jump up to the peak;
 - ``continuous``: ``False`` for schedules that are steps by definition (``step``, ``multistep``, ...).
 
+The examples after each name's first one also exercise the opt-in options (``warmup_start_factor``, ``hold_end``,
+``steps_per_epoch``/``staircase``); the first example of a Transformers name stays one that Transformers accepts.
+
 ``STEP_LIKE`` names the parameters that are numbers of updates (scaled together with the step counts in the
 continuity test).
 """
@@ -91,39 +94,70 @@ def _after_warmup(w: int | None, t: int | None, kw: dict[str, Any]) -> tuple[int
     return (w or 0, BIG)
 rates = st.floats(0.0, 1.0, allow_nan=False)
 
+
+def _epochs(kwargs: Any, staircase: bool = True) -> Any:
+    """``kwargs`` with or without lengths in epochs: ``steps_per_epoch`` (and ``staircase`` where jumps are allowed)."""
+    epochs = st.one_of(
+        st.just({}),
+        st.fixed_dictionaries({"steps_per_epoch": st.integers(1, 4), "staircase": st.booleans() if staircase else st.just(False)}),
+    )
+    return st.tuples(kwargs, epochs).map(lambda pair: {**pair[0], **pair[1]})
+
+
+def _timm_in_epochs(p: tuple[Any, ...]) -> Triple:
+    """timm with t_in_epochs: ``t_initial`` in epochs, warmup (updates) a whole number of epochs."""
+    w, t_initial, kwargs, steps_per_epoch, staircase = p
+    return ((w or 0) * steps_per_epoch, None, {"t_initial": t_initial, **kwargs, "steps_per_epoch": steps_per_epoch, "staircase": staircase})
+
+_TIMM_KWARGS = st.fixed_dictionaries(
+    {
+        "lr_min": st.floats(0.0, 0.05),
+        "cycle_mul": st.floats(1.0, 2.0),
+        "cycle_decay": st.floats(0.3, 1.0),
+        "cycle_limit": st.integers(1, 4),
+        "k_decay": st.floats(0.5, 2.0),
+        "warmup_lr_init": st.floats(0.0, 0.05),
+        "warmup_prefix": st.booleans(),
+    }
+)
+
 CASES: dict[str, Case] = {
     "constant": Case(((None, None, {}),), st.just((None, None, {})), lambda w, t, kw: (0, 10_000)),
     "constant_with_warmup": Case(
-        ((0, None, {}), (5, None, {})),
+        ((0, None, {}), (5, None, {}), (5, None, {"warmup_start_factor": 0.3})),
         st.integers(0, 400).map(lambda w: (w, None, {})),
         lambda w, t, kw: (w, 10_000),
     ),
-    "linear": Case(((0, 20, {}), (5, 20, {}), (20, 20, {})), _with(st.just({})), _warmup_then_decay),
+    "linear": Case(
+        ((0, 20, {}), (5, 20, {}), (20, 20, {}), (5, 20, {"warmup_start_factor": 0.25})), _with(st.just({})), _warmup_then_decay
+    ),
     "cosine": Case(
-        ((0, 20, {}), (5, 20, {"num_cycles": 1.5}), (3, 3, {})),
+        ((0, 20, {}), (5, 20, {"num_cycles": 1.5}), (3, 3, {}), (5, 20, {"hold_end": True, "warmup_start_factor": 0.1}),
+         (2, 10, {"num_cycles": 0.75, "hold_end": True})),
         _with(st.fixed_dictionaries({"num_cycles": cycles})),
         _cosine_shape,
     ),
     "cosine_with_restarts": Case(
-        ((0, 20, {}), (4, 24, {"num_cycles": 3}), (2, 12, {"num_cycles": 1.5})),
+        ((0, 20, {}), (4, 24, {"num_cycles": 3}), (2, 12, {"num_cycles": 1.5}), (4, 24, {"num_cycles": 2, "warmup_start_factor": 0.5})),
         _with(st.fixed_dictionaries({"num_cycles": cycles})),
         lambda w, t, kw: (w, t) if kw.get("num_cycles", 1) <= 1 else None,
         jumps_only_to_one=True,
     ),
     "polynomial": Case(
-        ((0, 20, {}), (5, 20, {"lr_end": 1e-3, "power": 2.0}), (20, 20, {})),
+        ((0, 20, {}), (5, 20, {"lr_end": 1e-3, "power": 2.0}), (20, 20, {}), (5, 20, {"lr_end": 1e-3, "warmup_start_factor": 0.2})),
         _with(st.fixed_dictionaries({"lr_end": st.floats(0.0, 0.09), "power": st.floats(0.1, 4.0)})),
         _warmup_then_decay,
     ),
     "inverse_sqrt": Case(
-        ((0, None, {}), (5, None, {"timescale": 3}), (5, None, {})),
+        ((0, None, {}), (5, None, {"timescale": 3}), (5, None, {}), (5, None, {"warmup_start_factor": 0.1})),
         st.tuples(st.integers(0, 400), st.one_of(st.none(), st.integers(1, 1000))).map(
             lambda p: (p[0], None, {} if p[1] is None else {"timescale": p[1]})
         ),
         lambda w, t, kw: (w, 10_000),
     ),
     "cosine_with_min_lr": Case(
-        ((0, 20, {"min_lr_rate": 0.1}), (5, 20, {"min_lr": 1e-3}), (4, 4, {"min_lr_rate": 0.0})),
+        ((0, 20, {"min_lr_rate": 0.1}), (5, 20, {"min_lr": 1e-3}), (4, 4, {"min_lr_rate": 0.0}),
+         (5, 20, {"min_lr": 1e-3, "hold_end": True, "warmup_start_factor": 0.2})),
         _with(
             st.one_of(
                 st.fixed_dictionaries({"min_lr_rate": rates, "num_cycles": cycles}),
@@ -133,7 +167,8 @@ CASES: dict[str, Case] = {
         _cosine_shape,
     ),
     "cosine_warmup_with_min_lr": Case(
-        ((0, 20, {"min_lr_rate": 0.1}), (5, 20, {"min_lr": 1e-3, "warmup_lr_rate": 0.2}), (4, 4, {"min_lr_rate": 0.5})),
+        ((0, 20, {"min_lr_rate": 0.1}), (5, 20, {"min_lr": 1e-3, "warmup_lr_rate": 0.2}), (4, 4, {"min_lr_rate": 0.5}),
+         (4, 12, {"min_lr_rate": 0.1, "hold_end": True})),
         _with(
             st.fixed_dictionaries(
                 {"min_lr_rate": rates, "num_cycles": cycles},
@@ -183,31 +218,48 @@ CASES: dict[str, Case] = {
         _after_warmup,
     ),
     "step": Case(
-        ((None, None, {"step_size": 4, "gamma": 0.5}), (3, None, {"step_size": 5})),
-        _optional_warmup(st.fixed_dictionaries({"step_size": st.integers(1, 50), "gamma": st.floats(0.05, 1.0)})),
+        ((None, None, {"step_size": 4, "gamma": 0.5}), (3, None, {"step_size": 5}),
+         (None, None, {"step_size": 2, "gamma": 0.5, "steps_per_epoch": 3}), (2, None, {"step_size": 2, "steps_per_epoch": 3, "staircase": True})),
+        _optional_warmup(_epochs(st.fixed_dictionaries({"step_size": st.integers(1, 50), "gamma": st.floats(0.05, 1.0)}))),
         _after_warmup,
         continuous=False,
     ),
     "multistep": Case(
-        ((None, None, {"milestones": [3, 7, 7], "gamma": 0.5}), (2, None, {"milestones": [4, 10]})),
+        ((None, None, {"milestones": [3, 7, 7], "gamma": 0.5}), (2, None, {"milestones": [4, 10]}),
+         (None, None, {"milestones": [1, 3], "gamma": 0.5, "steps_per_epoch": 4})),
         _optional_warmup(
-            st.fixed_dictionaries(
-                {"milestones": st.lists(st.integers(0, 300), max_size=5), "gamma": st.floats(0.05, 1.0)}
+            _epochs(
+                st.fixed_dictionaries(
+                    {"milestones": st.lists(st.integers(0, 300), max_size=5), "gamma": st.floats(0.05, 1.0)}
+                )
             )
         ),
         _after_warmup,
         continuous=False,
     ),
     "cosine_annealing": Case(
-        ((None, None, {"T_max": 10}), (4, None, {"T_max": 8, "eta_min": 1e-3}), (2, 20, {})),
-        _optional_warmup(st.fixed_dictionaries({"T_max": st.integers(1, 300), "eta_min": st.floats(0.0, 0.09)})),
-        lambda w, t, kw: (w or 0, (w or 0) + kw["T_max"]) if "T_max" in kw else None,
+        ((None, None, {"T_max": 10}), (4, None, {"T_max": 8, "eta_min": 1e-3}), (2, 20, {}),
+         (3, None, {"T_max": 4, "eta_min": 1e-3, "steps_per_epoch": 3, "hold_end": True}),
+         (None, None, {"T_max": 3, "steps_per_epoch": 4, "staircase": True})),
+        _optional_warmup(
+            _epochs(
+                st.fixed_dictionaries(
+                    {"T_max": st.integers(1, 300), "eta_min": st.floats(0.0, 0.09)}, optional={"hold_end": st.booleans()}
+                ),
+                staircase=False,
+            )
+        ),
+        lambda w, t, kw: (w or 0, (w or 0) + kw["T_max"] * kw.get("steps_per_epoch", 1)) if "T_max" in kw else None,
     ),
     "cosine_annealing_warm_restarts": Case(
-        ((None, None, {"T_0": 5}), (3, None, {"T_0": 3, "T_mult": 2, "eta_min": 1e-3})),
+        ((None, None, {"T_0": 5}), (3, None, {"T_0": 3, "T_mult": 2, "eta_min": 1e-3}),
+         (None, None, {"T_0": 2, "T_mult": 2, "steps_per_epoch": 3}), (2, None, {"T_0": 2, "steps_per_epoch": 3, "staircase": True})),
         _optional_warmup(
-            st.fixed_dictionaries(
-                {"T_0": st.integers(1, 100), "T_mult": st.integers(1, 3), "eta_min": st.floats(0.0, 0.09)}
+            _epochs(
+                st.fixed_dictionaries(
+                    {"T_0": st.integers(1, 100), "T_mult": st.integers(1, 3), "eta_min": st.floats(0.0, 0.09)}
+                ),
+                staircase=False,  # a staircase drops at each epoch: not the documented jumps (restarts)
             )
         ),
         jumps_only_to_one=True,
@@ -261,22 +313,13 @@ CASES: dict[str, Case] = {
     ),
     "timm_cosine": Case(
         ((None, 20, {}), (4, 20, {"cycle_limit": 3, "cycle_decay": 0.5, "lr_min": 1e-3, "warmup_lr_init": 1e-3}),
-         (3, None, {"t_initial": 6, "cycle_mul": 1.5, "cycle_limit": 3, "k_decay": 2.0, "warmup_prefix": True})),
-        st.tuples(
-            warmups,
-            st.integers(1, 200),
-            st.fixed_dictionaries(
-                {
-                    "lr_min": st.floats(0.0, 0.05),
-                    "cycle_mul": st.floats(1.0, 2.0),
-                    "cycle_decay": st.floats(0.3, 1.0),
-                    "cycle_limit": st.integers(1, 4),
-                    "k_decay": st.floats(0.5, 2.0),
-                    "warmup_lr_init": st.floats(0.0, 0.05),
-                    "warmup_prefix": st.booleans(),
-                }
-            ),
-        ).map(lambda p: (p[0], None, {"t_initial": p[1], **p[2]})),
+         (3, None, {"t_initial": 6, "cycle_mul": 1.5, "cycle_limit": 3, "k_decay": 2.0, "warmup_prefix": True}),
+         (4, None, {"t_initial": 5, "lr_min": 1e-3, "warmup_lr_init": 1e-3, "steps_per_epoch": 2}),
+         (3, None, {"t_initial": 3, "cycle_limit": 2, "warmup_prefix": True, "steps_per_epoch": 3, "staircase": True})),
+        st.one_of(
+            st.tuples(warmups, st.integers(1, 200), _TIMM_KWARGS).map(lambda p: (p[0], None, {"t_initial": p[1], **p[2]})),
+            st.tuples(st.integers(0, 15), st.integers(1, 50), _TIMM_KWARGS, st.integers(1, 4), st.booleans()).map(_timm_in_epochs),
+        ),
         continuous=False,
     ),
     "tri_stage": Case(

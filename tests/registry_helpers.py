@@ -27,11 +27,12 @@ FIRST_EXAMPLES = [(name, *CASES[name].examples[0]) for name in dict.fromkeys(e[0
 def horizon(w: int | None, t: int | None, kwargs: dict[str, Any], past_the_end: int = 25) -> int:
     """A number of updates that covers every phase of the example and ``past_the_end`` more."""
     lengths = [w or 0, t or 0]
+    epoch = kwargs.get("steps_per_epoch") or 1  # lengths in epochs (one_cycle's epochs come with total_steps unset)
     for key, value in kwargs.items():
         if key in STEP_LIKE and isinstance(value, (int, float)):
-            lengths.append(int(value) * 3)  # cycles and restarts: a few of them
+            lengths.append((w or 0) + int(value) * epoch * 3)  # cycles and restarts: a few of them
         elif key == "milestones":
-            lengths.extend(value)
+            lengths.extend((w or 0) + m * epoch for m in value)
     return max(lengths) + past_the_end
 
 

@@ -37,7 +37,7 @@ def test_entries_describe_themselves() -> None:
         assert entry.closed_form == CASES[name].closed_form
         assert entry.metric_driven == (not entry.closed_form)  # the built-ins that are not closed form take a metric
     assert hf_lr.get_schedule_entry("polynomial").signature() == (
-        "num_warmup_steps, num_training_steps, lr_end=1e-07, power=1.0"
+        "num_warmup_steps, num_training_steps, lr_end=1e-07, power=1.0, warmup_start_factor=0.0"
     )
 
 

@@ -206,3 +206,62 @@ def test_resuming_with_a_larger_max_steps_and_the_flag_extends_the_schedule(tmp_
     assert lrs == pytest.approx(expected, rel=1e-12)  # the first 4 rows come from the checkpoint's log history
     assert len(lrs) == 16
     assert second.lr_scheduler.last_epoch == 16
+
+
+def _two_lr_optimizer(model: torch.nn.Module, head_lr: float = 5e-3, body_lr: float = 1e-3) -> torch.optim.Optimizer:
+    head = [p for n, p in model.named_parameters() if n.startswith("classifier")]
+    body = [p for n, p in model.named_parameters() if not n.startswith("classifier")]
+    return torch.optim.AdamW([{"params": body, "lr": body_lr}, {"params": head, "lr": head_lr}], lr=body_lr)
+
+
+def _cosine_multiplier(step: int, warmup: int, total: int) -> float:
+    """Transformers' cosine with warmup, written from its formula."""
+    if step < warmup:
+        return step / warmup
+    return 0.5 * (1.0 + math.cos(math.pi * (step - warmup) / (total - warmup)))
+
+
+def test_trainer_logs_every_group_lr_when_the_groups_differ(tmp_path: Path) -> None:
+    model = tiny_model()
+    args = _args(tmp_path, lr_scheduler_type="cosine", warmup_steps=3, logging_steps=2)
+    trainer = HfLrTrainer(model=model, args=args, train_dataset=TinyDataset(), optimizers=(_two_lr_optimizer(model), None))
+    trainer.train()
+    rows = [row for row in trainer.state.log_history if "learning_rate" in row]
+    assert [row["step"] for row in rows] == list(range(2, STEPS + 1, 2))
+    for row in rows:  # the row of global step k reports the lrs update k used: base lr * multiplier(k - 1)
+        multiplier = _cosine_multiplier(row["step"] - 1, 3, STEPS)
+        assert row["learning_rate"] == pytest.approx(1e-3 * multiplier, rel=1e-12, abs=1e-18)  # group 0, as Trainer
+        assert row["learning_rate_group_1"] == pytest.approx(5e-3 * multiplier, rel=1e-12, abs=1e-18)
+        assert "learning_rate_group_2" not in row and "learning_rate_group_0" not in row
+
+
+def test_trainer_group_lr_logs_follow_the_setting(tmp_path: Path) -> None:
+    # Trainer's own optimizer: two groups (with and without weight decay) sharing one lr: nothing extra by default.
+    default = HfLrTrainer(model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="linear", max_steps=4), train_dataset=TinyDataset())
+    default.train()
+    assert len(default.optimizer.param_groups) == 2
+    rows = [row for row in default.state.log_history if "learning_rate" in row]
+    assert rows and not any(key.startswith("learning_rate_group") for row in rows for key in row)
+    # Asked for: logged, equal to group 0's here.
+    forced = HfLrTrainer(
+        model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="linear", max_steps=4, log_group_learning_rates=True), train_dataset=TinyDataset()
+    )
+    forced.train()
+    rows = [row for row in forced.state.log_history if "learning_rate" in row]
+    assert len(rows) == 4 and all(row["learning_rate_group_1"] == row["learning_rate"] for row in rows)
+    # Refused: not logged even though the groups differ.
+    model = tiny_model()
+    off = HfLrTrainer(
+        model=model, args=_args(tmp_path, lr_scheduler_type="linear", max_steps=2, log_group_learning_rates=False),
+        train_dataset=TinyDataset(), optimizers=(_two_lr_optimizer(model), None),
+    )  # fmt: skip
+    off.train()
+    assert not any(key.startswith("learning_rate_group") for row in off.state.log_history for key in row)
+
+
+def test_log_group_learning_rates_must_be_a_bool(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"`log_group_learning_rates` must be True, False or None, got 'yes'"):
+        _args(tmp_path, log_group_learning_rates="yes")
+    parser = HfArgumentParser(HfLrTrainingArguments)
+    (args,) = parser.parse_args_into_dataclasses(["--output_dir", str(tmp_path), "--report_to", "none", "--log_group_learning_rates", "true"])
+    assert args.log_group_learning_rates is True

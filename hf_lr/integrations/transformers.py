@@ -9,7 +9,9 @@ adds, without patching Transformers:
   schedule's parameters then too;
 - :class:`HfLrTrainerMixin` / :class:`HfLrTrainer`: ``create_scheduler`` builds the schedule with
   :func:`hf_lr.get_scheduler` from the number of optimizer updates Trainer computes (world size, accumulation and
-  epochs included) and the warmup Trainer derives from ``warmup_steps`` (a count, or a ratio below 1).
+  epochs included) and the warmup Trainer derives from ``warmup_steps`` (a count, or a ratio below 1); the logs carry
+  every parameter group's learning rate (``learning_rate`` is group 0's, as Trainer's; ``learning_rate_group_1``, ...
+  the others'), when the groups have different learning rates or when asked (``log_group_learning_rates``).
 
 The plain route needs none of this: ``Trainer(optimizers=(optimizer, hf_lr_scheduler))``, where you size the
 schedule in optimizer updates yourself. Trainer saves ``scheduler.pt`` and reloads it with
@@ -52,6 +54,12 @@ class HfLrTrainingArguments(TrainingArguments):
     closest names. Metric-driven names (``reduce_lr_on_plateau``, ``reduce_lr_on_plateau_with_warmup``, ``greedy``)
     get Transformers' checks for plateau schedulers (an evaluation strategy is required).
 
+    ``log_group_learning_rates`` chooses whether :class:`HfLrTrainer` logs the learning rate of every parameter group
+    (``learning_rate_group_1``, ``learning_rate_group_2``, ...; ``learning_rate`` stays group 0's): ``None`` (default)
+    when the groups start from different learning rates or follow different schedules (layer-wise learning rates, a
+    separate head lr), not for Trainer's usual two groups (with and without weight decay, one lr); ``True`` whenever
+    there is more than one group; ``False`` never.
+
     Example:
         >>> from hf_lr.integrations.transformers import HfLrTrainingArguments
         >>> args = HfLrTrainingArguments(output_dir="/tmp/out", lr_scheduler_type="noam",
@@ -81,11 +89,23 @@ class HfLrTrainingArguments(TrainingArguments):
             "choices": ["stretch", "rewarm"],
         },
     )
+    log_group_learning_rates: bool | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "Log every parameter group's learning rate as learning_rate_group_1, ... (learning_rate is group "
+            "0's). Default: when the groups have different learning rates or schedules."
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.lr_scheduler_extend not in (None, "stretch", "rewarm"):
             raise ValueError(
                 f"`lr_scheduler_extend` must be 'stretch', 'rewarm' or None, got {self.lr_scheduler_extend!r}"
+            )
+        if self.log_group_learning_rates is not None and not isinstance(self.log_group_learning_rates, bool):
+            raise TypeError(
+                "`log_group_learning_rates` must be True, False or None, got "
+                f"{self.log_group_learning_rates!r} ({type(self.log_group_learning_rates).__name__})"
             )
         name = self.lr_scheduler_type.value if isinstance(self.lr_scheduler_type, enum.Enum) else self.lr_scheduler_type
         entry = hf_lr.get_schedule_entry(name)
@@ -111,7 +131,41 @@ class HfLrTrainerMixin:
     names, with hf_lr's numbers, resumable state and checks). A scheduler passed in ``optimizers=(...)`` is kept.
     Closed-form names count real optimizer updates (``clock="updates"``), so the schedule keeps its size whoever steps
     it; ``lr_scheduler_extend`` lets a resumed run with a larger ``max_steps`` extend the checkpoint's schedule.
+
+    Every parameter group's learning rate is logged next to Trainer's ``learning_rate`` (group 0's) as
+    ``learning_rate_group_1``, ``learning_rate_group_2``, ...: the learning rate each group used at the logged update,
+    read at the moment Trainer reads ``learning_rate``. By default only when the groups have different learning rates
+    or schedules; see ``HfLrTrainingArguments.log_group_learning_rates``.
     """
+
+    _group_learning_rates: list[float] | None = None
+    _logs_groups: bool | None = None
+
+    def _get_learning_rate(self) -> float:
+        # Trainer reads group 0's lr here, after the optimizer update and before the scheduler steps: the other groups
+        # are read at the same moment, so each logged value is the lr that update used.
+        lr: float = super()._get_learning_rate()  # type: ignore[misc]
+        self._group_learning_rates = [float(group["lr"]) for group in self.optimizer.param_groups]  # type: ignore[attr-defined]
+        return lr
+
+    def _should_log_groups(self) -> bool:
+        if self._logs_groups is None:
+            groups = self.optimizer.param_groups  # type: ignore[attr-defined]
+            setting = getattr(self.args, "log_group_learning_rates", None)  # type: ignore[attr-defined]
+            if len(groups) < 2 or setting is not None:
+                self._logs_groups = len(groups) > 1 and bool(setting)
+            else:
+                starts = {float(group.get("initial_lr", group["lr"])) for group in groups}
+                schedules = getattr(self.lr_scheduler, "lr_lambdas", [None])  # type: ignore[attr-defined]
+                self._logs_groups = len(starts) > 1 or any(s != schedules[0] for s in schedules)
+        return self._logs_groups
+
+    def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
+        """Trainer's ``log``, with ``learning_rate_group_{i}`` for groups 1, 2, ... next to ``learning_rate``."""
+        if "learning_rate" in logs and self._group_learning_rates is not None and self._should_log_groups():
+            for index, lr in enumerate(self._group_learning_rates[1:], start=1):
+                logs[f"learning_rate_group_{index}"] = lr
+        super().log(logs, *args, **kwargs)  # type: ignore[misc]
 
     def create_scheduler(self, num_training_steps: int, optimizer: torch.optim.Optimizer | None = None) -> Any:
         """Build ``args.lr_scheduler_type`` with hf_lr, sized in the optimizer updates Trainer will make."""
