@@ -84,6 +84,15 @@ def test_readme_links_resolve() -> None:
     assert [t for t in relative if not (ROOT / t).exists()] == []
 
 
+def test_ci_runs_the_readme_test_command() -> None:
+    """The README's set-up commands are the main job and the test command, and `.ci/run` runs exactly the latter."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Set-up commands", 1)[1].split("\n## ", 1)[0]
+    main_job, tests = re.findall(r"```bash\n(.*?)\n```", section, flags=re.DOTALL)
+    assert "examples/finetune.py" in main_job
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1] == tests
+
+
 def test_not_run_blocks(request: pytest.FixtureRequest) -> None:
     """A block marked ``<!-- not-run: reason -->`` gives a reason, still compiles, and each marker stands right
     before a python/pycon block; the counts are printed at the end of the run."""
