@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import warnings
 
 import torch
@@ -74,7 +76,15 @@ def main() -> None:
         with open(args.out, "w") as f:
             json.dump(results, f)
     accelerator.wait_for_everyone()
+    accelerator.free_memory()
     accelerator.end_training()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # gloo's background threads can abort the interpreter's teardown ("terminate called without an active
+    # exception"): everything is written, so leave without it.
+    os._exit(0)
 
 
 if __name__ == "__main__":
