@@ -1,33 +1,30 @@
 #!/usr/bin/env python
 """Fine-tune a text classifier with Accelerate and an hf_lr learning-rate schedule.
 
-A lesson in the shape of Accelerate's ``nlp_example.py``: what is worth copying is in this file; the plumbing (the
-offline data and model, launch checks, checkpoint files, CSV and TensorBoard records) is in ``examples/helpers/``.
+A lesson in the shape of Accelerate's ``nlp_example.py``: what is worth copying is here; the plumbing (the offline
+data and model, launch checks, checkpoint files, CSV and TensorBoard records) is in ``examples/helpers/``.
 
     accelerate launch examples/finetune.py       # offline: a tiny BERT built from a config, generated data; ~12 s on CPU
     accelerate launch examples/finetune.py --train_file reviews.csv --model_name_or_path bert-base-uncased \\
         --learning_rate 2e-5 --lr_scheduler_type cosine --warmup_ratio 0.06 --checkpointing_steps 500
-    ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 examples/finetune.py   # 2 CPU processes
 
 1. The schedule counts optimizer updates. By default Accelerate steps a prepared scheduler once per process at every
    update, so a schedule sized in updates would end early on several processes. Here the Accelerator is built with
    ``step_scheduler_with_optimizer=False`` and the loop calls ``lr_scheduler.step()`` once per real update: at the last
    micro-batch of an accumulation group (``accelerator.sync_gradients``), unless the optimizer skipped its step (fp16
    overflow). ``--max_train_steps``, ``--num_warmup_steps`` and ``--checkpointing_steps`` count optimizer updates.
-2. Resuming (``--resume_from_checkpoint PATH|latest``) takes a verified checkpoint (checksums, update counts that
-   agree) by one of two routes (``--resume_method``):
-   ``initial_lr``: the model from ``from_pretrained(checkpoint)`` and the optimizer's state, whose param groups carry
-   ``initial_lr``; then ``hf_lr.get_scheduler(..., completed_steps=K)``: a closed-form schedule needs only the count.
-   ``state``: ``accelerator.load_state(checkpoint)`` restores everything, the scheduler from its ``state_dict``
-   (hf_lr refuses a state saved with another schedule).
-   Both are exact: the data order is a function of ``--seed`` and the epoch, dropout is reseeded before every batch.
+2. Resuming (``--resume_from_checkpoint PATH|latest``) starts from a verified checkpoint by one of two routes
+   (``--resume_method``). ``initial_lr``: the model from ``from_pretrained(checkpoint)`` and the optimizer's state,
+   whose param groups carry ``initial_lr``; then ``hf_lr.get_scheduler(..., completed_steps=K)``, since a closed-form
+   schedule needs only the count. ``state``: ``accelerator.load_state(checkpoint)`` restores everything, the scheduler
+   from its ``state_dict``. Both are exact: the data order is a function of ``--seed`` and the epoch, and dropout is
+   reseeded before every batch.
 3. The fine-tuned model and every checkpoint are saved with ``save_pretrained``: ``from_pretrained(OUTPUT_DIR)``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -60,16 +57,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     register_example_schedules()  # registered names are valid --lr_scheduler_type values
     parser = launch.OneLineErrorParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--output_dir", default="outputs/finetune", help="The model, checkpoints and records go here.")
-    parser.add_argument("--seed", type=int, default=42, help="Seed for the model init, data order and dropout.")
-    parser.add_argument("--per_device_train_batch_size", type=int, default=16)
-    parser.add_argument("--per_device_eval_batch_size", type=int, default=64)
     parser.add_argument("--learning_rate", type=float, default=2e-3)
     parser.add_argument("--classifier_learning_rate", type=float, help="The head's own lr (a third parameter group).")
-    parser.add_argument("--weight_decay", type=float, default=0.01)
     parser.add_argument("--lr_scheduler_type", default="linear", help=f"Any hf_lr name (`python -m hf_lr list`), or {CUSTOM_SCHEDULE_NAME}.")
     parser.add_argument("--num_warmup_steps", type=int, help="Warmup, in optimizer updates.")
-    parser.add_argument("--warmup_ratio", type=float, help="Warmup as a fraction of the updates (rounded up).")
-    parser.add_argument("--scheduler_kwargs", type=json.loads, default={}, help='The schedule\'s parameters as JSON: \'{"d_model": 32}\'.')
+    parser.add_argument("--warmup_ratio", type=launch.fraction, help="Warmup as a fraction of the updates (rounded up).")
+    parser.add_argument("--scheduler_kwargs", type=launch.json_object, default={}, help='The schedule\'s parameters: \'{"d_model": 32}\'.')
     parser.add_argument("--num_train_epochs", type=int, default=3)
     parser.add_argument("--max_train_steps", type=int, help="Optimizer updates in all; overrides --num_train_epochs.")
     parser.add_argument("--gradient_accumulation_steps", type=int, default=1)
@@ -80,33 +73,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     launch.add_arguments(parser)
     task.add_arguments(parser)
     args = parser.parse_args(argv)
-    launch.check_at_least_one(parser, args, "per_device_train_batch_size", "per_device_eval_batch_size", "num_train_epochs",
-                              "max_train_steps", "gradient_accumulation_steps", "checkpointing_steps")  # fmt: skip
+    launch.check_at_least_one(parser, args, "num_train_epochs", "max_train_steps", "gradient_accumulation_steps", "checkpointing_steps")
     task.check_arguments(parser, args)
     if args.num_warmup_steps is not None and args.warmup_ratio is not None:
         parser.error("pass --num_warmup_steps or --warmup_ratio, not both")
-    if args.warmup_ratio is not None and not 0.0 <= args.warmup_ratio <= 1.0:
-        parser.error(f"--warmup_ratio must be in [0, 1], got {args.warmup_ratio}")
-    if not isinstance(args.scheduler_kwargs, dict):
-        parser.error(f"--scheduler_kwargs must be a JSON object, got {args.scheduler_kwargs!r}")
     try:  # a typo or a bad value fails here, in one line with hf_lr's close matches, before anything is loaded
         entry = hf_lr.get_schedule_entry(args.lr_scheduler_type)
-        if entry.metric_driven:
-            raise ValueError("it steps on a metric, not per update: pick a per-update schedule")
         entry.check_parameters(args.scheduler_kwargs)
-        if args.max_train_steps is not None:  # else the number of updates is known once the data is loaded
-            hf_lr.build_schedule(entry.name, **schedule_steps(args, args.max_train_steps), **args.scheduler_kwargs)
+        if args.max_train_steps is not None and not entry.metric_driven:  # else known once the data is loaded
+            hf_lr.build_schedule(entry.name, warmup_steps(args, args.max_train_steps), args.max_train_steps, **args.scheduler_kwargs)
     except (ValueError, TypeError) as error:
         parser.error(f"--lr_scheduler_type {args.lr_scheduler_type}: {error}")
+    if entry.metric_driven:
+        parser.error(f"--lr_scheduler_type {entry.name} steps on a metric, not per update: pick a per-update schedule")
     return args
 
 
-def schedule_steps(args: argparse.Namespace, max_train_steps: int) -> dict[str, int | None]:
-    """The warmup and the total, in optimizer updates, for a schedule name that takes them (None where it does not)."""
-    entry = hf_lr.get_schedule_entry(args.lr_scheduler_type)
-    warmup = args.num_warmup_steps if args.num_warmup_steps is not None else math.ceil((args.warmup_ratio or 0) * max_train_steps)
-    return {"num_warmup_steps": warmup if entry.warmup != "unused" else None,
-            "num_training_steps": max_train_steps if entry.training != "unused" else None}  # fmt: skip
+def warmup_steps(args: argparse.Namespace, max_train_steps: int) -> int:
+    """The warmup in optimizer updates: --num_warmup_steps, or --warmup_ratio of the run (rounded up)."""
+    return args.num_warmup_steps if args.num_warmup_steps is not None else math.ceil((args.warmup_ratio or 0) * max_train_steps)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -121,7 +106,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             cpu=launch.use_cpu_for_launch(),
             gradient_accumulation_steps=args.gradient_accumulation_steps,
             step_scheduler_with_optimizer=False,  # the loop steps the schedule once per optimizer update (1.)
-            # Data order is a function of (seed, epoch), so a resumed run sees the batches an uninterrupted one does.
+            # The data order is a function of (seed, epoch): a resumed run sees the batches an uninterrupted one does.
             dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=args.seed),
             log_with="tensorboard" if args.with_tracking and records.tensorboard_available() else None,
             project_dir=str(output_dir / "logs"),
@@ -145,12 +130,8 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
     train_loader = DataLoader(train_set, shuffle=True, collate_fn=collator, batch_size=args.per_device_train_batch_size)
     eval_loader = DataLoader(eval_set, collate_fn=collator, batch_size=args.per_device_eval_batch_size)
     optimizer = torch.optim.AdamW(task.parameter_groups(model, args.weight_decay, args.classifier_learning_rate), lr=args.learning_rate)
-    if by_initial_lr:  # route 1: the optimizer's state carries each group's `initial_lr`, the schedule's base
-        optimizer_state = torch.load(checkpoint.path / checkpoints.OPTIMIZER_STATE_NAME, map_location="cpu", weights_only=True)
-        try:
-            optimizer.load_state_dict(optimizer_state)
-        except ValueError as error:  # e.g. --classifier_learning_rate added or dropped since the checkpoint
-            raise SystemExit(f"{PROG}: error: refusing to resume from {checkpoint.path}: {error}") from None
+    if by_initial_lr:  # route 1: optimizer.load_state_dict; its param groups carry `initial_lr`, the schedule's base
+        checkpoints.load_optimizer_state(checkpoint, optimizer, PROG)
 
     # The schedule, sized in optimizer updates: prepare the loaders first, the per-process shard sets their length.
     train_loader, eval_loader = accelerator.prepare(train_loader, eval_loader)
@@ -159,24 +140,23 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
     completed_steps = checkpoint.completed_steps if checkpoint is not None else 0
     if completed_steps > max_train_steps:
         launch.flag_error(PROG, f"the checkpoint has {completed_steps} updates, more than the {max_train_steps} of this run")
-    steps = schedule_steps(args, max_train_steps)
-    try:
+    num_warmup_steps = warmup_steps(args, max_train_steps)
+    try:  # (a name without warmup or without a total ignores the argument, as in Transformers)
         lr_scheduler = hf_lr.get_scheduler(
             args.lr_scheduler_type,
             optimizer,
-            **steps,
+            num_warmup_steps=num_warmup_steps,
+            num_training_steps=max_train_steps,
             scheduler_specific_kwargs=args.scheduler_kwargs,
             completed_steps=completed_steps if by_initial_lr else None,  # route 1: torch's last_epoch=K-1
         )
     except (ValueError, TypeError) as error:  # e.g. a warmup longer than the run
         launch.flag_error(PROG, f"--lr_scheduler_type {args.lr_scheduler_type}: {error}")
-    run_state = {
-        "lr_scheduler_type": args.lr_scheduler_type, "max_train_steps": max_train_steps, **steps,
-        "num_processes": accelerator.num_processes, "gradient_accumulation_steps": args.gradient_accumulation_steps,
-        "schedules": checkpoints.schedule_record(lr_scheduler),
-    }  # fmt: skip
     if checkpoint is not None:  # refuse another schedule than the checkpoint's (route 1 never reads its scheduler state)
         checkpoints.check_compatible(checkpoint, lr_scheduler, accelerator.num_processes, args.gradient_accumulation_steps)
+    run_state = {"lr_scheduler_type": args.lr_scheduler_type, "max_train_steps": max_train_steps, "num_warmup_steps": num_warmup_steps,
+                 "num_processes": accelerator.num_processes, "gradient_accumulation_steps": args.gradient_accumulation_steps,
+                 "schedules": checkpoints.schedule_record(lr_scheduler)}  # fmt: skip
 
     model, optimizer, lr_scheduler = accelerator.prepare(model, optimizer, lr_scheduler)
     if checkpoint is not None and not by_initial_lr:  # route 2: everything, the scheduler through its state_dict
@@ -186,15 +166,16 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
     recorder = records.RunRecords(accelerator, output_dir, completed_steps, len(optimizer.param_groups), bool(accelerator.log_with), "finetune")
     progress = tqdm(total=max_train_steps, initial=completed_steps, disable=not accelerator.is_local_main_process)
 
-    first_epoch, batches_to_skip = completed_steps // updates_per_epoch, (completed_steps % updates_per_epoch) * args.gradient_accumulation_steps
+    first_epoch, skip_updates = divmod(completed_steps, updates_per_epoch)
     for epoch in range(first_epoch, math.ceil(max_train_steps / updates_per_epoch)):
         if completed_steps == max_train_steps:  # resumed from the final checkpoint
             break
         model.train()
         train_loader.set_epoch(epoch)
         loader, first_batch = train_loader, 0
-        if epoch == first_epoch and batches_to_skip:  # resumed mid-epoch: skip the batches already used
-            loader, first_batch = accelerator.skip_first_batches(train_loader, batches_to_skip), batches_to_skip
+        if epoch == first_epoch and skip_updates:  # resumed mid-epoch: skip the batches already used
+            first_batch = skip_updates * args.gradient_accumulation_steps
+            loader = accelerator.skip_first_batches(train_loader, first_batch)
             loader.set_epoch(epoch)
         update_loss, micro_batches = torch.zeros((), device=accelerator.device), 0
         for batch_index, batch in enumerate(loader, start=first_batch):
@@ -219,29 +200,23 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
                 checkpoints.save(accelerator, model, tokenizer, output_dir, {"completed_steps": completed_steps, **run_state})
             if completed_steps == max_train_steps:
                 break
-
     progress.close()
+
     model.eval()
     logits, labels = [], []
     for batch in eval_loader:
         with torch.no_grad():
             batch_logits = model(**batch).logits.float()
-        batch_logits, batch_labels = accelerator.gather_for_metrics((batch_logits, batch["labels"]))  # in order, no padding
+        batch_logits, batch_labels = accelerator.gather_for_metrics((batch_logits, batch["labels"]))  # in order, once each
         logits.append(batch_logits.cpu())
         labels.append(batch_labels.cpu())
-    logits, labels = torch.cat(logits), torch.cat(labels)
-    metrics = {
-        "eval_accuracy": float((logits.argmax(-1) == labels).float().mean()),
-        "eval_loss": float(torch.nn.functional.cross_entropy(logits, labels)),
-        "eval_examples": len(labels), "optimizer_updates": completed_steps, "max_train_steps": max_train_steps,
-        "num_warmup_steps": steps["num_warmup_steps"], "lr_scheduler_type": args.lr_scheduler_type, "num_processes": accelerator.num_processes,
-        "world_size": torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1,
-        "resumed_from": None if checkpoint is None else str(checkpoint.path),
-        "resume_method": None if checkpoint is None else args.resume_method,
-    }  # fmt: skip
+    checkpoints.save_pretrained(accelerator, model, tokenizer, output_dir)  # the fine-tuned model: from_pretrained(OUTPUT_DIR)
+    metrics = recorder.finish(
+        torch.cat(logits), torch.cat(labels), completed_steps, max_train_steps=max_train_steps, num_warmup_steps=num_warmup_steps,
+        lr_scheduler_type=args.lr_scheduler_type, resumed_from=str(checkpoint.path) if checkpoint else None,
+        resume_method=args.resume_method if checkpoint else None,
+    )  # fmt: skip
     accelerator.print(f"eval: accuracy {metrics['eval_accuracy']:.4f}, loss {metrics['eval_loss']:.4f} after {completed_steps} updates")
-    checkpoints.save_pretrained(accelerator, model, tokenizer, output_dir)  # from_pretrained(OUTPUT_DIR) loads it
-    recorder.finish(metrics, logits, labels, step=completed_steps)
     return metrics
 
 

@@ -62,9 +62,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--num_steps", type=int, default=DEFAULT_NUM_STEPS, help="Optimizer updates of the test.")
     parser.add_argument("--mode", choices=("exponential", "linear"), default="exponential", help="The ramp's shape.")
     parser.add_argument("--gradient_accumulation_steps", type=int, default=1, help="Batches per optimizer update.")
-    parser.add_argument("--seed", type=int, default=42, help="Seed for the model init, data order and dropout.")
-    parser.add_argument("--per_device_train_batch_size", type=int, default=16)
-    parser.add_argument("--weight_decay", type=float, default=0.01, help="AdamW's weight decay (not on biases/norms).")
     launch.add_arguments(parser)
     task.add_arguments(parser)
     args = parser.parse_args(argv)
@@ -76,10 +73,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--end_lr must be > --start_lr, got --start_lr {args.start_lr} and --end_lr {args.end_lr}")
     if args.num_steps < 2:
         parser.error(f"--num_steps must be >= 2, got {args.num_steps}")
-    launch.check_at_least_one(parser, args, "gradient_accumulation_steps", "per_device_train_batch_size")
+    launch.check_at_least_one(parser, args, "gradient_accumulation_steps")
     task.check_arguments(parser, args)
-    if not (math.isfinite(args.weight_decay) and args.weight_decay >= 0):
-        parser.error(f"--weight_decay must be a finite number >= 0, got {args.weight_decay}")
     output_dir = Path(args.output_dir)
     if output_dir.exists() and not output_dir.is_dir():
         parser.error(f"--output_dir {output_dir} exists and is not a folder")

@@ -62,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Any, argparse.Namespace]:
 
     register_example_schedules()  # before parsing: registered names are valid --lr_scheduler_type values
     data_flags = argparse.ArgumentParser(add_help=False)
-    task.add_arguments(data_flags)
+    task.add_arguments(data_flags, batch_flags=False)
     parser = Parser(HfLrTrainingArguments, prog=PROG, parents=[data_flags])
     parser.set_defaults(**DEFAULTS, use_cpu=not torch.cuda.is_available())
     try:

@@ -16,16 +16,16 @@ import sys
 
 import hf_lr
 
-KILL_AFTER_UPDATE = int(os.environ["EXAMPLE_KILL_AFTER_UPDATE"])
 _step = hf_lr.ScheduleLR.step
 
 
 def _step_then_die_after_the_update(self: hf_lr.ScheduleLR, *args: object, **kwargs: object) -> None:
     _step(self, *args, **kwargs)
-    if self.last_epoch == KILL_AFTER_UPDATE:
+    if self.last_epoch == int(os.environ["EXAMPLE_KILL_AFTER_UPDATE"]):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-hf_lr.ScheduleLR.step = _step_then_die_after_the_update  # type: ignore[method-assign]
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
+if __name__ == "__main__":  # (pytest imports every module under tests/ for doctests: nothing happens then)
+    hf_lr.ScheduleLR.step = _step_then_die_after_the_update  # type: ignore[method-assign]
+    sys.argv = sys.argv[1:]
+    runpy.run_path(sys.argv[0], run_name="__main__")

@@ -48,6 +48,7 @@ def load_example():
 
 finetune = load_example()
 finetune.register_example_schedules()
+from examples_common import FILE_ROWS, FILE_VALIDATION_ROWS, eval_logits, tensorboard_points, write_data_file  # noqa: E402
 from helpers import checkpoints, launch, records, task  # noqa: E402  (examples/ is on sys.path once the example is loaded)
 
 
@@ -195,20 +196,6 @@ def test_custom_schedule_is_registered_by_the_example():
 # ----------------------------------------------------------------------------------------------------------------------
 # Killed with SIGKILL after a checkpoint, resumed by each route: identical to the uninterrupted run.
 # ----------------------------------------------------------------------------------------------------------------------
-def tensorboard_points(root: Path) -> dict[str, list[tuple[int, float]]]:
-    """Every (step, value) of every scalar tag in every event file under `root`, read with tensorboard's event reader."""
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-    from tensorboard.util import tensor_util
-
-    points: dict[str, list[tuple[int, float]]] = {}
-    for path in sorted(root.rglob("events.out.tfevents.*")):
-        for event in EventFileLoader(str(path)).Load():
-            for value in event.summary.value:  # the reader gives scalars as tensors of the "scalars" plugin
-                if value.metadata.plugin_data.plugin_name == "scalars":
-                    points.setdefault(value.tag, []).append((event.step, float(tensor_util.make_ndarray(value.tensor))))
-    return points
-
-
 @pytest.mark.parametrize("num_processes", [1, 2])
 def test_sigkill_after_checkpoint_then_resume_by_each_route_is_exact(tmp_path, num_processes):
     total, every, kill_at = 10, 4, 6
@@ -415,26 +402,8 @@ def test_bad_flags_are_one_line(argv, message, capsys):
 # ----------------------------------------------------------------------------------------------------------------------
 # One run from a single data file, with checkpoints; the tests below work on copies of it.
 # ----------------------------------------------------------------------------------------------------------------------
-FILE_ROWS, FILE_VALIDATION_ROWS = 80, 8  # --validation_split_percentage 10
 FILE_RUN = ["--per_device_train_batch_size", "8", "--no-with_tracking", "--num_warmup_steps", "2",
             "--max_train_steps", "8", "--checkpointing_steps", "3"]  # fmt: skip
-
-
-def write_data_file(path: Path, num_rows: int, seed: int) -> dict[str, list]:
-    """The built-in kind of examples with string labels, as csv, json (a list of records) or jsonl."""
-    data = task.builtin_examples(num_rows, np.random.default_rng(seed))
-    data["label"] = ["positive" if label else "negative" for label in data["label"]]
-    rows = [{"text": t, "label": l} for t, l in zip(data["text"], data["label"])]
-    if path.suffix == ".csv":
-        with path.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, ["text", "label"])
-            writer.writeheader()
-            writer.writerows(rows)
-    elif path.suffix == ".json":
-        path.write_text(json.dumps(rows))
-    else:
-        path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return data
 
 
 @pytest.fixture(scope="module")
@@ -474,20 +443,6 @@ def test_train_and_validation_files_in_json_and_jsonl(tmp_path, suffix):
     assert (len(train), len(evaluation)) == (30, 12)
     assert evaluation["labels"] == [int(label == "positive") for label in validation["label"]]
     assert model.config.id2label == {0: "negative", 1: "positive"}
-
-
-def eval_logits(model_dir: Path, texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """Logits of the model and tokenizer `from_pretrained(model_dir)` on `texts`, batched and padded as the example."""
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
-
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
-    collator = DataCollatorWithPadding(tokenizer)
-    encoded = [tokenizer(text, truncation=True, max_length=128) for text in texts]
-    with torch.no_grad():
-        batches = [model(**collator(encoded[i : i + batch_size])).logits for i in range(0, len(encoded), batch_size)]
-    return torch.cat(batches).numpy()
 
 
 def test_the_model_and_every_checkpoint_reload_with_from_pretrained(file_run):

@@ -16,13 +16,16 @@ import numpy as np
 import pytest
 
 import hf_lr
+from examples_common import FILE_ROWS, FILE_VALIDATION_ROWS, eval_logits, tensorboard_points, write_data_file
+from helpers import task
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "trainer.py"
 
 
 def _run(command: list[str], tmp_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENIZERS_PARALLELISM": "false", **(extra_env or {})}
+    # One intra-op thread: as fast for this tiny model, and immune to OpenMP's spinning threads on a busy machine.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1", **(extra_env or {})}
     return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -71,8 +74,6 @@ def test_an_unknown_name_fails_at_parse_time_with_close_matches(tmp_path: Path) 
 
 def test_single_file_checkpoints_reload_and_a_resume_logs_each_step_once(tmp_path: Path) -> None:
     """One csv file (split 90/10), checkpoints every 3 updates, then a resume from checkpoint-3 into the same folder."""
-    from test_finetune_example import FILE_ROWS, FILE_VALIDATION_ROWS, eval_logits, task, tensorboard_points, write_data_file
-
     write_data_file(tmp_path / "data.csv", FILE_ROWS, seed=7)
     out = tmp_path / "out"
     command = [

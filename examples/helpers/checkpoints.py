@@ -202,6 +202,17 @@ def resolve(resume_from_checkpoint: str | None, output_dir: Path, prog: str) -> 
     )
 
 
+def load_optimizer_state(checkpoint: Checkpoint, optimizer: Any, prog: str) -> None:
+    """``optimizer.load_state_dict`` from the checkpoint, or a refusal naming it (another number of groups, say)."""
+    import torch
+
+    state = torch.load(checkpoint.path / OPTIMIZER_STATE_NAME, map_location="cpu", weights_only=True)
+    try:
+        optimizer.load_state_dict(state)
+    except ValueError as error:  # e.g. --classifier_learning_rate added or dropped since the checkpoint
+        raise SystemExit(f"{prog}: error: refusing to resume from {checkpoint.path}: {error}") from None
+
+
 def schedule_record(scheduler: Any) -> Any:
     """Every group's schedule configuration (hf_lr's ``ScheduleLR``) as JSON gives it back, or None."""
     configs = getattr(scheduler, "schedule_configs", None)

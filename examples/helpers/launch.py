@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import re
@@ -48,6 +49,25 @@ class OneLineErrors:
 
 class OneLineErrorParser(OneLineErrors, argparse.ArgumentParser):
     pass
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """An argparse type: a JSON object (the schedule's parameters)."""
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not JSON ({error}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number in [0, 1]."""
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

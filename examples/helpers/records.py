@@ -122,11 +122,25 @@ class RunRecords:
         if self.tracking:
             self.accelerator.log({"train_loss": loss, **{f"lr_{i}": lr for i, lr in enumerate(lrs)}}, step=step)
 
-    def finish(self, metrics: dict[str, Any], logits: Any, labels: Any, step: int) -> None:
+    def finish(self, logits: Any, labels: Any, step: int, **details: Any) -> dict[str, Any]:
+        """Close the CSVs; write ``metrics.json`` (accuracy and loss over the gathered validation ``logits``, the
+        ``details``) and ``predictions.csv``; log the evaluation at ``step``. Returns the metrics."""
+        import torch
+
         self.lrs.close()
         self.losses.close()
+        metrics = {
+            "eval_accuracy": float((logits.argmax(-1) == labels).float().mean()),
+            "eval_loss": float(torch.nn.functional.cross_entropy(logits, labels)),
+            "eval_examples": len(labels),
+            "optimizer_updates": step,
+            "num_processes": self.accelerator.num_processes,
+            "world_size": torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1,
+            **details,
+        }
         if self.tracking:
             self.accelerator.log({"eval_accuracy": metrics["eval_accuracy"], "eval_loss": metrics["eval_loss"]}, step=step)
         if self.accelerator.is_main_process:
             (self.output_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n")
             write_predictions(self.output_dir / PREDICTIONS_NAME, logits, labels)
+        return metrics

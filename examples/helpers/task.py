@@ -9,6 +9,7 @@ word-level tokenizer built in code and a tiny BERT built from a config. Otherwis
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,15 @@ TEXT_COLUMN_CANDIDATES = (("sentence1", "sentence2"), ("question", "sentence"), 
 # --------------------------------------------------------------------------------------------------------------------
 # Flags
 # --------------------------------------------------------------------------------------------------------------------
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The data and model flags shared by the examples (the built-in offline data and model by default)."""
+def add_arguments(parser: argparse.ArgumentParser, batch_flags: bool = True) -> None:
+    """The data and model flags shared by the examples (the built-in offline data and model by default), and the seed,
+    batch and weight-decay flags unless ``batch_flags=False`` (``TrainingArguments`` has its own)."""
     group = parser.add_argument_group("data and model")
+    if batch_flags:
+        group.add_argument("--seed", type=int, default=42, help="Seed for the model init, data order and dropout.")
+        group.add_argument("--per_device_train_batch_size", type=int, default=16)
+        group.add_argument("--per_device_eval_batch_size", type=int, default=64)
+        group.add_argument("--weight_decay", type=float, default=0.01, help="AdamW's weight decay (not on biases and norms).")
     group.add_argument("--model_name_or_path", default=None, help="Hub id or local folder (default: a tiny BERT built from a config).")
     group.add_argument("--train_file", default=None, help="Training data: a .csv, .json or .jsonl file.")
     group.add_argument("--validation_file", default=None, help="Validation data (default: split off --train_file).")
@@ -67,9 +74,11 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             parser.error(f"--{flag} {name}: no such file")
     if not 0.0 < args.validation_split_percentage < 100.0:
         parser.error(f"--validation_split_percentage must be in (0, 100), got {args.validation_split_percentage}")
-    for flag in ("max_length", "num_train_examples", "num_eval_examples"):
-        if getattr(args, flag) < 1:
+    for flag in ("max_length", "num_train_examples", "num_eval_examples", "per_device_train_batch_size", "per_device_eval_batch_size"):
+        if getattr(args, flag, 1) < 1:
             parser.error(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+    if not (math.isfinite(getattr(args, "weight_decay", 0.0)) and getattr(args, "weight_decay", 0.0) >= 0):
+        parser.error(f"--weight_decay must be a finite number >= 0, got {args.weight_decay}")
 
 
 # --------------------------------------------------------------------------------------------------------------------
