@@ -1,6 +1,7 @@
 """Plumbing shared by the examples, kept out of the lessons.
 
-- :mod:`helpers.data`: the data and model flags, the offline built-in data, tokenizer and model, csv/json files;
+- :mod:`helpers.task`: the data, model and batch flags; the offline built-in data, tokenizer and model; csv/json
+  files; the AdamW parameter groups;
 - :mod:`helpers.launch`: one-line flag errors, multi-process launch checks, the output-directory lock, the launcher
   watchdog and the orderly shutdown;
 - :mod:`helpers.checkpoints`: checkpoints with a checksummed manifest, verified on resume (``latest`` falls back to
