@@ -106,3 +106,19 @@ def test_single_file_checkpoints_reload_and_a_resume_logs_each_step_once(tmp_pat
     np.testing.assert_allclose(final, predicted, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(eval_logits(out / "checkpoint-6", texts), final, rtol=1e-5, atol=1e-6)
     assert eval_logits(out / "checkpoint-3", texts).shape == final.shape
+
+
+def test_resume_from_latest_names_the_newest_checkpoint_or_refuses_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("trainer_example", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    for name in ("checkpoint-3", "checkpoint-12", "checkpoint-6"):
+        (tmp_path / name).mkdir()
+    args, _ = example.parse_args(["--output_dir", str(tmp_path), "--resume_from_checkpoint", "latest"])
+    assert args.resume_from_checkpoint == str(tmp_path / "checkpoint-12")
+    with pytest.raises(SystemExit) as raised:
+        example.parse_args(["--output_dir", str(tmp_path / "empty"), "--resume_from_checkpoint", "latest"])
+    assert raised.value.code == 2
+    assert capsys.readouterr().err == f"trainer.py: error: --resume_from_checkpoint latest: no checkpoint-K folder in {tmp_path / 'empty'}\n"
