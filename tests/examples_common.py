@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -15,6 +16,13 @@ sys.path.insert(0, str(ROOT / "examples"))
 from helpers import task  # noqa: E402
 
 FILE_ROWS, FILE_VALIDATION_ROWS = 80, 8  # a data file's rows, and those held out by --validation_split_percentage 10
+
+
+def free_port() -> int:
+    """A free TCP port for a launch's rendezvous (the default 29500 may be taken by another job on the machine)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def write_data_file(path: Path, num_rows: int, seed: int) -> dict[str, list]:

@@ -17,7 +17,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -48,14 +47,8 @@ def load_example():
 
 finetune = load_example()
 finetune.register_example_schedules()
-from examples_common import FILE_ROWS, FILE_VALIDATION_ROWS, eval_logits, tensorboard_points, write_data_file  # noqa: E402
+from examples_common import FILE_ROWS, FILE_VALIDATION_ROWS, eval_logits, free_port, tensorboard_points, write_data_file  # noqa: E402
 from helpers import checkpoints, launch, records, task  # noqa: E402  (examples/ is on sys.path once the example is loaded)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def example_env() -> dict[str, str]:

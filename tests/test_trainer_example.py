@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import hf_lr
-from examples_common import FILE_ROWS, FILE_VALIDATION_ROWS, eval_logits, tensorboard_points, write_data_file
+from examples_common import FILE_ROWS, FILE_VALIDATION_ROWS, eval_logits, free_port, tensorboard_points, write_data_file
 from helpers import task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +50,8 @@ def test_two_process_run_follows_the_schedule_in_optimizer_updates(tmp_path: Pat
     """512 examples, 16 per device, 2 processes: 16 updates in an epoch (one process would make 32)."""
     kwargs = {"d_model": 32, "mode": "peak"}
     command = [
-        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", str(EXAMPLE),
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+        "--main_process_port", str(free_port()), str(EXAMPLE),  # not the default 29500: another job may be using it
         "--output_dir", str(tmp_path / "out"), "--num_train_epochs", "1", "--lr_scheduler_type", "noam",
         "--warmup_steps", "5", "--lr_scheduler_kwargs", json.dumps(kwargs),
     ]  # fmt: skip
