@@ -37,15 +37,14 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import torch
 
+import hf_lr
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import finetune as shared  # noqa: E402  (the offline data, tokenizer and model of finetune.py)
-
-import hf_lr  # noqa: E402
+from helpers import launch, task  # noqa: E402  (examples/helpers: the data, model and launch plumbing)
 
 CSV_NAME = "lr_find.csv"
 JSON_NAME = "lr_find.json"
@@ -55,31 +54,16 @@ DEFAULT_END_LR = 1.0
 DEFAULT_NUM_STEPS = 300
 
 
-class OneLineErrorParser(argparse.ArgumentParser):
-    """argparse, but a user mistake is one line on stderr (no usage block) and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = OneLineErrorParser(prog="lr_find.py", description=__doc__.split("\n")[0])
+    parser = launch.OneLineErrorParser(prog="lr_find.py", description=__doc__.split("\n")[0])
     parser.add_argument("--output_dir", type=str, default="outputs/lr_find", help="Where lr_find.{csv,json,png} go.")
     parser.add_argument("--start_lr", type=float, default=DEFAULT_START_LR, help="The first learning rate of the ramp.")
     parser.add_argument("--end_lr", type=float, default=DEFAULT_END_LR, help="The last learning rate of the ramp.")
     parser.add_argument("--num_steps", type=int, default=DEFAULT_NUM_STEPS, help="Optimizer updates of the test.")
     parser.add_argument("--mode", choices=("exponential", "linear"), default="exponential", help="The ramp's shape.")
     parser.add_argument("--gradient_accumulation_steps", type=int, default=1, help="Batches per optimizer update.")
-    parser.add_argument("--seed", type=int, default=42, help="Seed for the model init, data order and dropout.")
-    parser.add_argument("--per_device_train_batch_size", type=int, default=16)
-    parser.add_argument("--weight_decay", type=float, default=0.01, help="AdamW's weight decay (not on biases/norms).")
-    shared.add_data_arguments(parser)
-    parser.add_argument(
-        "--expected_num_processes",
-        type=int,
-        default=None,
-        help="Refuse to run unless exactly this many processes take part (guards against launch mistakes).",
-    )
+    launch.add_arguments(parser)
+    task.add_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("start_lr", "end_lr"):
         value = getattr(args, name)
@@ -89,15 +73,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--end_lr must be > --start_lr, got --start_lr {args.start_lr} and --end_lr {args.end_lr}")
     if args.num_steps < 2:
         parser.error(f"--num_steps must be >= 2, got {args.num_steps}")
-    for name in ("gradient_accumulation_steps", "per_device_train_batch_size", "num_train_examples", "max_length"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be >= 1, got {getattr(args, name)}")
-    if not (math.isfinite(args.weight_decay) and args.weight_decay >= 0):
-        parser.error(f"--weight_decay must be a finite number >= 0, got {args.weight_decay}")
-    if args.dataset_name is not None:
-        suffix = Path(args.dataset_name).suffix.lower()
-        if suffix in (".csv", ".json", ".jsonl") and not Path(args.dataset_name).is_file():
-            parser.error(f"--dataset_name {args.dataset_name}: no such file")
+    launch.check_at_least_one(parser, args, "gradient_accumulation_steps")
+    task.check_arguments(parser, args)
     output_dir = Path(args.output_dir)
     if output_dir.exists() and not output_dir.is_dir():
         parser.error(f"--output_dir {output_dir} exists and is not a folder")
@@ -110,7 +87,7 @@ def make_accelerator(args: argparse.Namespace):
 
     # No gradient_accumulation_steps here: find_lr accumulates itself (see the module docstring).
     return Accelerator(
-        cpu=shared.use_cpu_for_launch(args),
+        cpu=launch.use_cpu_for_launch(),
         dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=args.seed),
     )
 
@@ -121,57 +98,13 @@ def _first_line(error: BaseException) -> str:
 
 
 def load_data_and_model(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """The training split (tokenized, with ``labels``), the tokenizer and a freshly initialised model."""
-    if args.dataset_name is None:
-        # The training split does not depend on the evaluation size (it is drawn first): this is finetune.py's.
-        raw = shared.builtin_datasets(args.num_train_examples, 0)["train"]
-        columns: tuple[str, ...] = ("text",)
-        label_column = "label"
-    else:
-        try:
-            raw = shared.load_user_datasets(args)["train"]
-        except Exception as error:  # offline hub names, malformed files: one line, not a traceback
-            raise SystemExit(f"lr_find.py: error: --dataset_name {args.dataset_name}: cannot load it: {_first_line(error)}")
-        label_column = args.label_column
-        if label_column not in raw.column_names:
-            raise SystemExit(f"lr_find.py: error: --label_column {label_column!r} is not among {raw.column_names}")
-        try:
-            columns = shared.text_columns(args, raw.column_names)
-        except ValueError as error:
-            raise SystemExit(f"lr_find.py: error: {error}")
-        missing = [c for c in columns if c not in raw.column_names]
-        if missing:
-            raise SystemExit(f"lr_find.py: error: --text_column {missing} not among {raw.column_names}")
-    label_feature = raw.features[label_column]
-    if hasattr(label_feature, "names"):
-        num_labels, label_ids = len(label_feature.names), None
-    else:
-        values = sorted(set(raw[label_column]), key=str)
-        num_labels = len(values)
-        label_ids = {v: i for i, v in enumerate(values)} if any(isinstance(v, str) for v in values) else None
-
-    if args.model_name_or_path is None:
-        tokenizer = shared.builtin_tokenizer()
-        model = shared.builtin_model(len(tokenizer), num_labels, tokenizer.pad_token_id)
-    else:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(args.model_name_or_path)
-            model = AutoModelForSequenceClassification.from_pretrained(args.model_name_or_path, num_labels=num_labels)
-        except Exception as error:
-            raise SystemExit(f"lr_find.py: error: --model_name_or_path {args.model_name_or_path}: cannot load it: {_first_line(error)}")
-        if tokenizer.pad_token is None:  # decoder-only models (GPT-2, Llama) have no padding token
-            tokenizer.pad_token = tokenizer.eos_token
-            model.config.pad_token_id = tokenizer.pad_token_id
-
-    def tokenize(batch: dict[str, list[Any]]) -> dict[str, Any]:
-        encoded = tokenizer(*(batch[c] for c in columns), truncation=True, max_length=args.max_length)
-        labels = batch[label_column]
-        encoded["labels"] = [label_ids[v] for v in labels] if label_ids is not None else labels
-        return encoded
-
-    train = raw.map(tokenize, batched=True, remove_columns=raw.column_names, desc="Tokenizing")
+    """The training split (tokenized, with ``labels``), the tokenizer and a freshly initialised model: finetune.py's."""
+    try:
+        train, _, tokenizer, model = task.load(args)
+    except SystemExit as error:  # a data problem the loader names (a missing column, ...)
+        raise SystemExit(f"lr_find.py: error: {error}") from None
+    except Exception as error:  # offline hub names, malformed files: one line, not a traceback
+        raise SystemExit(f"lr_find.py: error: cannot load the data or model: {_first_line(error)}") from None
     return train, tokenizer, model
 
 
@@ -187,7 +120,7 @@ def build(args: argparse.Namespace, accelerator: Any) -> tuple[torch.nn.Module, 
     loader = DataLoader(
         train, shuffle=True, collate_fn=DataCollatorWithPadding(tokenizer), batch_size=args.per_device_train_batch_size
     )
-    groups = shared.parameter_groups(model, argparse.Namespace(weight_decay=args.weight_decay, classifier_learning_rate=None))
+    groups = task.parameter_groups(model, args.weight_decay)
     # The lr given here does not matter: find_lr sets every group's lr (keeping their ratios) and restores it.
     optimizer = torch.optim.AdamW(groups, lr=args.start_lr)
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
@@ -233,7 +166,7 @@ def write_outputs(result: hf_lr.LRFinderResult, args: argparse.Namespace, num_pr
         "num_processes": num_processes,
         "seed": args.seed,
         "model": args.model_name_or_path or "built-in tiny BERT",
-        "dataset": args.dataset_name or "built-in generated data",
+        "dataset": args.train_file or args.dataset_name or "built-in generated data",
     }
     (output_dir / JSON_NAME).write_text(json.dumps(summary, indent=2) + "\n")
     written = [output_dir / CSV_NAME, output_dir / JSON_NAME]
@@ -267,8 +200,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
 
     accelerator = make_accelerator(args)
     summary = None
-    try:
-        shared.check_world(args, accelerator.num_processes)
+    with launch.shutdown_on_exit(accelerator):  # finetune.py's orderly shutdown, and no barrier after a failure
+        launch.check_world(accelerator.num_processes, args.expected_num_processes)
         if not accelerator.is_local_main_process:
             datasets.utils.logging.set_verbosity_error()
             transformers.utils.logging.set_verbosity_error()
@@ -286,18 +219,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
             else:
                 print(f"suggested learning rate: {result.suggestion:.3g} ({points}{stopped})")
             print("wrote " + ", ".join(str(path) for path in written))
-    except BaseException:
-        accelerator.end_training()
-        shared.destroy_process_group()
-        raise
-    # The orderly shutdown of finetune.py: every rank here, then the process group destroyed.
-    accelerator.wait_for_everyone()
-    accelerator.end_training()
-    accelerator.free_memory()
-    shared.destroy_process_group()
     return summary
 
 
 if __name__ == "__main__":
     main(sys.argv[1:])
-    shared.exit_now_if_distributed(0)
+    launch.exit_now_if_distributed(0)

@@ -105,7 +105,7 @@ BAD_INPUT = [
     (["--mode", "cosine"], "invalid choice: 'cosine'"),
     (["--gradient_accumulation_steps", "0"], "--gradient_accumulation_steps must be >= 1"),
     (["--per_device_train_batch_size", "0"], "--per_device_train_batch_size must be >= 1"),
-    (["--dataset_name", "no/such/file.csv"], "--dataset_name no/such/file.csv: no such file"),
+    (["--train_file", "no/such/file.csv"], "--train_file no/such/file.csv: no such file"),
 ]
 
 
