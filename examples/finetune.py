@@ -25,6 +25,7 @@ data and model, launch checks, checkpoint files, CSV and TensorBoard records) is
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -69,6 +70,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpointing_steps", type=int, help="Save a checkpoint every N optimizer updates.")
     parser.add_argument("--resume_from_checkpoint", help="A checkpoint folder, or 'latest': the newest intact one.")
     parser.add_argument("--resume_method", choices=("initial_lr", "state"), default="initial_lr")
+    parser.add_argument(
+        "--extend_schedule", choices=("stretch", "rewarm"),
+        help="Resume a checkpoint whose run was sized for fewer updates (a larger --max_train_steps now): extend its "
+        "schedule from the checkpoint's update ('stretch': same shape; 'rewarm': warm up again over this run's warmup).",
+    )  # fmt: skip
     parser.add_argument("--with_tracking", action=argparse.BooleanOptionalAction, default=True, help="TensorBoard logs.")
     launch.add_arguments(parser)
     task.add_arguments(parser)
@@ -141,26 +147,38 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
     if completed_steps > max_train_steps:
         launch.flag_error(PROG, f"the checkpoint has {completed_steps} updates, more than the {max_train_steps} of this run")
     num_warmup_steps = warmup_steps(args, max_train_steps)
+    # Extending (--extend_schedule): route 1 builds the checkpoint's schedule and extends it now; route 2 builds this
+    # run's and lets load_state_dict rebuild the saved one and extend it (any other change is still refused).
+    extend = args.extend_schedule if checkpoint is not None else None
+    grow = extend and by_initial_lr and checkpoint.state.get("max_train_steps") != max_train_steps  # type: ignore[union-attr]
+    if grow and "Extension" in json.dumps(checkpoint.state.get("schedules")):  # type: ignore[union-attr]
+        launch.flag_error(PROG, "this checkpoint's schedule was already extended: resume it with --resume_method state")
+    size, warmup = (checkpoint.state["max_train_steps"], checkpoint.state["num_warmup_steps"]) if grow else (max_train_steps, num_warmup_steps)  # type: ignore[union-attr]
     try:  # (a name without warmup or without a total ignores the argument, as in Transformers)
         lr_scheduler = hf_lr.get_scheduler(
             args.lr_scheduler_type,
             optimizer,
-            num_warmup_steps=num_warmup_steps,
-            num_training_steps=max_train_steps,
+            num_warmup_steps=warmup,
+            num_training_steps=size,
             scheduler_specific_kwargs=args.scheduler_kwargs,
             completed_steps=completed_steps if by_initial_lr else None,  # route 1: torch's last_epoch=K-1
         )
     except (ValueError, TypeError) as error:  # e.g. a warmup longer than the run
         launch.flag_error(PROG, f"--lr_scheduler_type {args.lr_scheduler_type}: {error}")
-    if checkpoint is not None:  # refuse another schedule than the checkpoint's (route 1 never reads its scheduler state)
+    if checkpoint is not None and not (extend and not by_initial_lr):  # route 1 never reads its scheduler state
         checkpoints.check_compatible(checkpoint, lr_scheduler, accelerator.num_processes, args.gradient_accumulation_steps)
-    run_state = {"lr_scheduler_type": args.lr_scheduler_type, "max_train_steps": max_train_steps, "num_warmup_steps": num_warmup_steps,
-                 "num_processes": accelerator.num_processes, "gradient_accumulation_steps": args.gradient_accumulation_steps,
-                 "schedules": checkpoints.schedule_record(lr_scheduler)}  # fmt: skip
+    rewarm = {"num_warmup_steps": num_warmup_steps} if extend == "rewarm" else {}
+    if grow:
+        lr_scheduler.extend(max_train_steps, extend, **rewarm)
+    elif extend and not by_initial_lr:
+        lr_scheduler.allow_extension(extend, **rewarm)
 
     model, optimizer, lr_scheduler = accelerator.prepare(model, optimizer, lr_scheduler)
     if checkpoint is not None and not by_initial_lr:  # route 2: everything, the scheduler through its state_dict
         accelerator.load_state(str(checkpoint.path))
+    run_state = {"lr_scheduler_type": args.lr_scheduler_type, "max_train_steps": max_train_steps, "num_warmup_steps": num_warmup_steps,
+                 "num_processes": accelerator.num_processes, "gradient_accumulation_steps": args.gradient_accumulation_steps,
+                 "schedules": checkpoints.schedule_record(lr_scheduler.scheduler)}  # fmt: skip
     if checkpoint is not None:
         accelerator.print(f"resumed from {checkpoint.path} by route {args.resume_method!r} after {completed_steps} updates")
     recorder = records.RunRecords(accelerator, output_dir, completed_steps, len(optimizer.param_groups), bool(accelerator.log_with), "finetune")

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 
 import hf_lr
@@ -630,3 +631,25 @@ def test_the_lock_refuses_a_second_holder_and_takes_over_a_stale_one(tmp_path, c
     assert (tmp_path / "run.lock").read_text().startswith(f"pid={os.getpid()} ")
     launch.release_output_dir(handle)
     assert (tmp_path / "run.lock").read_text() == ""
+
+
+@pytest.mark.parametrize("method", ["initial_lr", "state"])
+def test_resume_with_a_larger_max_train_steps_extends_the_schedule_when_asked(tmp_path, method):
+    """Run 8 updates (checkpoint at 4); resume from step_4 with --max_train_steps 14 --extend_schedule stretch: the
+    updates after the checkpoint follow the checkpoint's schedule stretched at update 4 to end at 14. Without the
+    flag, the larger size is refused."""
+    args = SMALL + ["--lr_scheduler_type", "cosine", "--num_warmup_steps", "2", "--checkpointing_steps", "4"]
+    first = tmp_path / "first"
+    check_ok(run_example(first, args + ["--max_train_steps", "8"]))
+    resumed = tmp_path / "resumed"
+    shutil.copytree(first / "checkpoints", resumed / "checkpoints")
+    common = args + ["--max_train_steps", "14", "--resume_from_checkpoint", str(resumed / "checkpoints" / "step_4"), "--resume_method", method]
+    refused = run_example(resumed, common)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr[-2000:]
+    check_ok(run_example(resumed, common + ["--extend_schedule", "stretch"]))
+    steps, lrs = read_lrs(resumed / "lr_trajectory.csv")
+    assert steps[-10:] == list(range(4, 14))
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=2e-3)
+    reference = hf_lr.get_scheduler("cosine", optimizer, 2, 8, completed_steps=4)
+    reference.extend(14)
+    np.testing.assert_array_equal(lrs[-10:, 0], hf_lr.lr_curve(reference, 14)[4:])
