@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr._validation import check_bool, check_choice, check_float, check_int, check_optional_float, check_optional_int
 from hf_lr.schedules import Schedule, _set, absolute_ratio
 
 __all__ = [
@@ -215,7 +215,7 @@ class Warmup(Schedule):
             num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps),
             kind=check_choice("kind", self.kind, WARMUP_KINDS),
             start_factor=check_float("start_factor", self.start_factor, minimum=0.0, maximum=1.0),
-            prefix=bool(self.prefix),
+            prefix=check_bool("prefix", self.prefix),
         )
         if self.kind == "exponential" and self.start_factor == 0.0:
             raise ValueError("an exponential warmup needs `start_factor` > 0 (it is geometric), got start_factor=0.0")

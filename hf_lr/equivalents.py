@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr._validation import check_bool, check_choice, check_float, check_int, check_optional_float, check_optional_int
 from hf_lr.compose import geometric_cycles
 from hf_lr.schedules import Schedule, _set, absolute_ratio
 
@@ -329,7 +329,7 @@ class OneCycle(_Absolute):
             anneal_strategy=check_choice("anneal_strategy", self.anneal_strategy, ("cos", "linear")),
             div_factor=check_float("div_factor", self.div_factor, minimum=0.0, exclusive_minimum=True),
             final_div_factor=check_float("final_div_factor", self.final_div_factor, minimum=0.0, exclusive_minimum=True),
-            three_phase=bool(self.three_phase),
+            three_phase=check_bool("three_phase", self.three_phase),
             group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0),
         )
         ends = [end for end, _, _ in self._phases(1.0)]
@@ -649,7 +649,7 @@ class TimmCosine(_Absolute):
             k_decay=check_float("k_decay", self.k_decay, minimum=0.0, exclusive_minimum=True),
             warmup_t=check_int("warmup_t", self.warmup_t),
             warmup_lr_init=check_float("warmup_lr_init", self.warmup_lr_init, minimum=0.0),
-            warmup_prefix=bool(self.warmup_prefix),
+            warmup_prefix=check_bool("warmup_prefix", self.warmup_prefix),
             group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0),
         )
 

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hf_lr._validation import (
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -913,7 +914,7 @@ class LambdaSchedule(Schedule):
     def __post_init__(self) -> None:
         if not callable(self.fn):
             raise TypeError(f"`lr_lambda` must be callable, got {self.fn!r} ({type(self.fn).__name__})")
-        _set(self, vectorized=bool(self.vectorized))
+        _set(self, vectorized=check_bool("vectorized", self.vectorized))
 
     def __call__(self, step: int) -> float:
         return float(self.fn(step))
