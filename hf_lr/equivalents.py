@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hf_lr._validation import check_bool, check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr._validation import MAX_INT, check_bool, check_choice, check_float, check_int, check_optional_float, check_optional_int
 from hf_lr.compose import geometric_cycles
 from hf_lr.schedules import Schedule, _set, absolute_ratio
 
@@ -47,9 +47,11 @@ class _Absolute(Schedule):
     absolute_fields: ClassVar[tuple[str, ...]] = ()
 
     def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        for name in self.absolute_fields:
+            # Refuses a value > 0 for a frozen group, and a ratio that overflows: every multiplier is at most the
+            # largest ratio (or 1), so all stay finite.
+            absolute_ratio(name, getattr(self, name) or 0.0, base_lr)
         if not base_lr > 0.0:
-            for name in self.absolute_fields:
-                absolute_ratio(name, getattr(self, name) or 0.0, base_lr)  # refuses a value > 0 for a frozen group
             # Every value is then proportional to the group's lr (0): the multiplier does not depend on it.
             base_lr = 1.0
         return dataclasses.replace(self, group_lr=base_lr)  # type: ignore[type-var]
@@ -340,6 +342,15 @@ class OneCycle(_Absolute):
                 f"pct_start={self.pct_start} they end at {ends}; raise total_steps or pct_start"
             )
 
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        bound = super().bind(base_lr, reference_lr)
+        assert isinstance(bound, OneCycle)
+        lr = bound._lr()
+        for _, start, end in bound._phases(self.max_lr if self.max_lr is not None else lr):
+            absolute_ratio("max_lr / div_factor", start, lr)  # the anneals stay between their ends
+            absolute_ratio("max_lr / (div_factor * final_div_factor)", end, lr)
+        return bound
+
     def _phases(self, max_lr: float) -> list[tuple[float, float, float]]:
         """(end step, start lr, end lr) of each phase, as torch lays them out."""
         initial = max_lr / self.div_factor
@@ -545,8 +556,9 @@ class LinearFactor(Schedule):
         return max(0.0, self.start_factor + (self.end_factor - self.start_factor) * min(self.total_iters, step) / self.total_iters)
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
-        fraction = np.minimum(self.total_iters, steps) / self.total_iters
-        return np.maximum(0.0, self.start_factor + (self.end_factor - self.start_factor) * fraction)
+        # The scalar form's operations in its order: the end can be a small difference of two factors near 1.
+        change = (self.end_factor - self.start_factor) * np.minimum(self.total_iters, steps) / self.total_iters
+        return np.maximum(0.0, self.start_factor + change)
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.total_iters,)
@@ -643,7 +655,8 @@ class TimmCosine(_Absolute):
             self,
             t_initial=check_int("t_initial", self.t_initial, minimum=1),
             lr_min=check_float("lr_min", self.lr_min, minimum=0.0),
-            cycle_mul=check_float("cycle_mul", self.cycle_mul, minimum=1.0),
+            # Bounded: a cycle longer than 2**53 updates never ends (and a larger multiplier overflows the index maths).
+            cycle_mul=check_float("cycle_mul", self.cycle_mul, minimum=1.0, maximum=float(MAX_INT)),
             cycle_decay=check_float("cycle_decay", self.cycle_decay, minimum=0.0, maximum=1.0, exclusive_minimum=True),
             cycle_limit=check_int("cycle_limit", self.cycle_limit, minimum=1),
             k_decay=check_float("k_decay", self.k_decay, minimum=0.0, exclusive_minimum=True),
@@ -684,7 +697,11 @@ class TimmCosine(_Absolute):
             return self.lr_min / lr
         peak = lr * self.cycle_decay**index
         k = self.k_decay
-        value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + math.cos(math.pi * position**k / length**k))
+        try:
+            ratio = position**k / length**k  # timm's operations
+        except OverflowError:  # timm raises here (k_decay=200 over 100 updates): the same ratio without the overflow
+            ratio = (position / length) ** k
+        value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + math.cos(math.pi * ratio))
         return value / lr
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
@@ -704,7 +721,12 @@ class TimmCosine(_Absolute):
             first = start(index)
             position, length = np.maximum(t - first, 0.0), start(index + 1) - first
         k = self.k_decay
-        ratio = position / length if k == 1.0 else position**k / length**k  # x ** 1.0 == x: skip two float powers
+        if k == 1.0:  # x ** 1.0 == x: skip two float powers
+            ratio = position / length
+        else:
+            with np.errstate(over="ignore"):
+                scale = length**k
+            ratio = np.where(np.isfinite(scale), position**k / scale, (position / length) ** k)  # as the scalar form
         # cycle_decay ** index via exp-log (a float power per element costs as much as the rest); exact at decay 1.
         peak = lr if self.cycle_decay == 1.0 else lr * np.exp(index * math.log(self.cycle_decay))
         value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + np.cos(math.pi * ratio))

@@ -19,7 +19,8 @@ many at once (:func:`~hf_lr.lr_curve`), so both give the same numbers. An operat
 (an overflow, a division by zero, ``x ** 0.5`` of a negative ``x``, ``log(0)``) fails that step with a ``ValueError``
 naming the expression, the step and the sub-expression, even when a later ``min``, ``max`` or comparison would hide it;
 the scheduler and ``lr_curve`` refuse at the same step with the same message. Only the branch a conditional takes
-counts: ``1 / (step - 3) if step != 3 else 0`` is fine at step 3.
+counts: ``1 / (step - 3) if step != 3 else 0`` is fine at step 3. A negative value is refused the same way (it cannot
+be a learning-rate multiplier).
 """
 
 from __future__ import annotations
@@ -296,8 +297,8 @@ class Expression(Schedule):
             if not isinstance(name, str) or not name.isidentifier() or name in RESERVED or name in SCALAR_FUNCTIONS:
                 raise ValueError(f"`params` names must be identifiers other than {sorted(RESERVED)} and function names, got {name!r}")
             params[name] = check_float(f"params[{name!r}]", value)
-        _set(self, params=params)
         object.__setattr__(self, "_tree", parse_expression(self.expression, frozenset(params)))
+        _set(self, expression=str(self.expression), params=params)  # a numpy string as a plain one (loadable states)
         object.__setattr__(self, "_env", self._constants())
 
     def _constants(self) -> dict[str, Any]:
@@ -331,13 +332,20 @@ class Expression(Schedule):
                 f"expression {self.expression[:80]!r} failed at step {step}: {part[:80]} is {np.ravel(failure.value)[0]}, "
                 "not a finite real number (overflow, division by zero, or outside the domain, e.g. x ** 0.5 of x < 0)"
             ) from None
-        return float(np.ravel(value)[0])
+        value = float(np.ravel(value)[0])
+        if value < 0.0:
+            raise ValueError(
+                f"expression {self.expression[:80]!r} gives {value} at step {step}; a learning-rate multiplier must be >= 0"
+            )
+        return value
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
         env = {**self._env, "step": steps.astype(np.float64)}  # type: ignore[attr-defined]
         with np.errstate(all="ignore"):
             value, bad = _evaluate(self._tree, env, single=False)  # type: ignore[attr-defined]
-        if bad is not None and np.any(bad):  # the first failing step, named (and explained) by the single-step form
-            self(int(steps.ravel()[np.argmax(np.broadcast_to(bad, steps.shape).ravel())]))
+        values = np.array(np.broadcast_to(value, steps.shape), dtype=np.float64)
+        bad = values < 0.0 if bad is None else np.broadcast_to(bad, steps.shape) | (values < 0.0)
+        if bad.any():  # the first failing step, named (and explained) by the single-step form
+            self(int(steps.ravel()[np.argmax(bad.ravel())]))
             raise AssertionError("the single-step and vectorized forms disagree")  # pragma: no cover
-        return np.array(np.broadcast_to(value, steps.shape), dtype=np.float64)
+        return values

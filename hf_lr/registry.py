@@ -268,7 +268,10 @@ def _lambda(
         for key, value in (("num_warmup_steps", num_warmup_steps), ("num_training_steps", num_training_steps)):
             if value is not None and key in lr_lambda:
                 names[key] = value
-        return Expression(lr_lambda, names)  # always vectorized
+        try:
+            return Expression(lr_lambda, names)  # always vectorized
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"`lr_lambda`: {error}") from None
     if params:
         raise TypeError("`params` go with an expression string in `lr_lambda`, not with a function")
     if num_warmup_steps:

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hf_lr._validation import (
+    MAX_INT,
     check_bool,
     check_choice,
     check_float,
@@ -56,6 +57,9 @@ __all__ = [
 ]
 
 WSD_SHAPES = ("linear", "cosine", "1-sqrt")
+# More cosine cycles than the largest step count would only sample the cosine below its period; the bound keeps
+# pi * num_cycles * progress finite (a cos(inf) is a NaN) for every step up to 2**62.
+MAX_CYCLES = float(MAX_INT)
 NOAM_MODES = ("absolute", "peak", "scale")
 
 
@@ -270,7 +274,7 @@ class CosineWithWarmup(_WarmupThenDecay):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0))
+        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, maximum=MAX_CYCLES))
 
     def _wave(self, progress: float) -> float:
         return 0.5 * (1.0 + math.cos(math.pi * self.num_cycles * 2.0 * progress))
@@ -310,7 +314,7 @@ class CosineWithHardRestarts(_WarmupThenDecay):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, exclusive_minimum=True))
+        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, maximum=MAX_CYCLES, exclusive_minimum=True))
 
     def boundaries(self) -> tuple[int, ...]:
         w, t = self.num_warmup_steps, self.num_training_steps
@@ -453,6 +457,11 @@ class InverseSqrt(Schedule):
         warmup = check_int("num_warmup_steps", self.num_warmup_steps)
         timescale = (warmup or 10_000) if self.timescale is None else self.timescale
         _set(self, num_warmup_steps=warmup, timescale=check_number("timescale", timescale, exclusive_minimum=0))
+        if not warmup + (self.timescale - warmup) > 0:  # 1 / sqrt(0) at step num_warmup_steps, in float arithmetic
+            raise ValueError(
+                f"`timescale` is too small next to `num_warmup_steps`: step + timescale - num_warmup_steps rounds to 0 "
+                f"at step num_warmup_steps, got timescale={self.timescale}, num_warmup_steps={warmup}"
+            )
 
     def __call__(self, step: int) -> float:
         if step < self.num_warmup_steps:
@@ -477,7 +486,8 @@ def absolute_ratio(name: str, value: float, lr: float, *, whose: str = "the grou
     """``value / lr``: an absolute learning rate as a multiplier of ``lr``.
 
     ``lr`` may be below ``value`` (the ratio is then above 1: a group below a floor rises to it, as in the library the
-    argument comes from); only ``lr == 0`` with ``value > 0`` cannot be expressed as a multiplier and is refused.
+    argument comes from); only ``lr == 0`` with ``value > 0`` cannot be expressed as a multiplier, nor a ratio that
+    overflows float64 (``1e308`` next to ``0.1``), and those are refused.
     """
     if value == 0.0:
         return 0.0
@@ -486,7 +496,10 @@ def absolute_ratio(name: str, value: float, lr: float, *, whose: str = "the grou
             f"`{name}`={value} is an absolute learning rate, which {whose} learning rate {lr} cannot reach as a "
             f"multiplier (lr * multiplier stays 0); give that group a learning rate > 0, or set `{name}`=0"
         )
-    return value / lr
+    ratio = value / lr
+    if not math.isfinite(ratio):
+        raise ValueError(f"`{name}`={value} is too large an absolute learning rate for {whose} learning rate {lr}: their ratio overflows")
+    return ratio
 
 
 @dataclasses.dataclass(frozen=True)
@@ -506,7 +519,7 @@ class _CosineToMinLR(_WarmupThenDecay):
             )
         _set(
             self,
-            num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0),
+            num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, maximum=MAX_CYCLES),
             min_lr=check_optional_float("min_lr", self.min_lr, minimum=0.0),
             min_lr_rate=check_optional_float("min_lr_rate", self.min_lr_rate, minimum=0.0, maximum=1.0),
         )
@@ -704,7 +717,7 @@ class WarmupStableDecay(Schedule):
             warmup_type=check_choice("warmup_type", self.warmup_type, WSD_SHAPES),
             decay_type=check_choice("decay_type", self.decay_type, WSD_SHAPES),
             min_lr_ratio=check_float("min_lr_ratio", self.min_lr_ratio, minimum=0.0, maximum=1.0),
-            num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0),
+            num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, maximum=MAX_CYCLES),
         )
 
     @classmethod
@@ -851,7 +864,13 @@ class Noam(Schedule):
         lr = base_lr if reference_lr is None else reference_lr
         if not lr > 0.0:
             raise ValueError(f"Noam's mode='absolute' needs the optimizer's learning rate > 0, got lr={lr}")
-        return dataclasses.replace(self, group_lr=lr)
+        bound = dataclasses.replace(self, group_lr=lr)
+        if not math.isfinite(bound(self.num_warmup_steps - 1)):  # the peak, the largest multiplier
+            raise ValueError(
+                f"Noam's peak learning rate factor * d_model ** -0.5 * num_warmup_steps ** -0.5 is too large for the "
+                f"optimizer's learning rate {lr} (the multiplier overflows), got factor={self.factor}, d_model={self.d_model}"
+            )
+        return bound
 
     def _scale(self) -> float:
         assert self.d_model is not None

@@ -138,7 +138,7 @@ def test_a_negative_expression_value_never_reaches_the_optimizer() -> None:
     optimizer.step()
     scheduler.step()
     optimizer.step()
-    with pytest.raises(ValueError, match="returned -0.5 at step 3"):
+    with pytest.raises(ValueError, match="-0.5 at step 3"):
         scheduler.step()
 
 
@@ -197,7 +197,7 @@ def test_fuzz_valid_arithmetic_scalar_and_vector_forms_agree(operands: list[str]
             scalars.append(schedule(step))
         except ValueError as error:
             refusal = str(error)
-            assert f"failed at step {step}:" in refusal
+            assert f" at step {step}" in refusal
             break
     if refusal is None:
         assert schedule.values(np.arange(60)).tolist() == scalars

@@ -36,6 +36,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
+if __name__ == "__main__":  # run as a script: this checkout's hf_lr
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from registry_cases import CASES  # noqa: E402
 
@@ -50,6 +52,9 @@ MAX_MESSAGE = 2000
 
 INTS = [0, 1, 2, 3, 7, 10, 100, 2**31, 2**53, 2**53 + 1, 2**63, 10**400, -1]
 FLOATS = [0.0, -0.0, 5e-324, 1e-300, 1e-8, 0.1, 0.5, 0.999, 1.0, 1.5, 2.0, 200.0, 1e15, 1e308, math.nan, math.inf, -math.inf, -1.0]
+# Valid types, extreme sizes: what a value of the same type can be pushed to.
+EXTREME_INTS = [0, 1, 2, 10**6, 10**9, 2**31, 2**53 - 1, 2**53]
+EXTREME_FLOATS = [0.0, 5e-324, 1e-300, 1e-12, 1e-8, 1e-3, 0.999999, 1.0, 1.000001, 3.0, 200.0, 1e12, 1e100, 1e300, 1.7e308]
 STRINGS = [
     "100", "0.5", "lin", "", "linear", "cosine", "cos", "log", "1-sqrt", "exponential", "polynomial", "triangular",
     "triangular2", "exp_range", "peak", "scale", "absolute", "min", "max", "rel", "abs", "false",
@@ -113,15 +118,26 @@ def calls(draw: st.DrawFn, name: str) -> tuple[Any, Any, dict[str, Any], tuple[f
     targets = [*STEP_ARGUMENTS, *entry.parameters, "bogus"]
     for _ in range(draw(st.integers(0, 3))):
         target = draw(st.sampled_from(targets))
-        action = draw(st.sampled_from(["set", "set", "set", "delete"]))
+        action = draw(st.sampled_from(["set", "set", "extreme", "extreme", "delete"]))
+        current = {"num_warmup_steps": w, "num_training_steps": t}.get(target, kwargs.get(target, entry.parameters.get(target)))
+        if action == "delete":
+            value = None
+        elif action == "extreme" and isinstance(current, int) and not isinstance(current, bool):
+            value = draw(st.sampled_from(EXTREME_INTS))
+        elif action == "extreme" and isinstance(current, float):
+            value = draw(st.sampled_from(EXTREME_FLOATS))
+        elif action == "extreme" and current is None:  # an optional number (T_max, d_model, min_lr, ...)
+            value = draw(st.sampled_from(EXTREME_INTS + EXTREME_FLOATS))
+        else:
+            value = draw(VALUES)
         if target == "num_warmup_steps":
-            w = None if action == "delete" else draw(VALUES)
+            w = value
         elif target == "num_training_steps":
-            t = None if action == "delete" else draw(VALUES)
+            t = value
         elif action == "delete":
             kwargs.pop(target, None)
         else:
-            kwargs[target] = draw(VALUES)
+            kwargs[target] = value
     lrs = draw(st.sampled_from([(0.1,), (2e-3, 1e-5), (1.0,)]))
     return w, t, kwargs, lrs
 
@@ -138,16 +154,19 @@ def _roundtrip(state: dict[str, Any]) -> dict[str, Any]:
     return torch.load(buffer, weights_only=True)
 
 
-def _passed_names(name: str, w: Any, t: Any, kwargs: dict[str, Any]) -> list[str]:
-    names = [name, "scheduler_specific_kwargs", *map(str, kwargs)]
-    return names + [arg for arg, value in zip(STEP_ARGUMENTS, (w, t)) if value is not None]
+def _argument_names(name: str, w: Any, t: Any, kwargs: dict[str, Any]) -> list[str]:
+    """What a clear refusal may name: the schedule, an argument passed or one it requires, or a text passed (an
+    expression)."""
+    names = [name, "scheduler_specific_kwargs", *map(str, kwargs), *hf_lr.get_schedule_entry(name).parameters]
+    texts = [value for value in kwargs.values() if isinstance(value, str) and len(value) >= 3]
+    return names + texts + [arg for arg, value in zip(STEP_ARGUMENTS, (w, t)) if value is not None]
 
 
 def _is_clear_refusal(error: BaseException, name: str, w: Any, t: Any, kwargs: dict[str, Any]) -> bool:
     message = str(error)
     return (
         type(error) in (TypeError, ValueError) or isinstance(error, hf_lr.ScheduleMismatchError)
-    ) and len(message) <= MAX_MESSAGE and any(arg in message for arg in _passed_names(name, w, t, kwargs))
+    ) and len(message) <= MAX_MESSAGE and any(arg in message for arg in _argument_names(name, w, t, kwargs))
 
 
 def _finite_lrs(values: Any, where: str) -> None:
@@ -178,8 +197,13 @@ def _check_closed_form(name: str, make: Any, lrs: tuple[float, ...]) -> None:
         with pytest.raises(ValueError) as refused:
             hf_lr.lr_curve(scheduler, STEPS)
         assert str(refused.value) == failure, "lr_curve and the scheduler refuse differently"
-    for schedule in {id(s): s for s in scheduler.lr_lambdas}.values():
-        for step in FAR_STEPS:
+    for step in FAR_STEPS:  # resuming far away, and each bound schedule's two forms there
+        try:
+            far = make(_optimizer(lrs), completed_steps=step)
+            _finite_lrs(far.get_last_lr(), f"lrs resumed at update {step}")
+        except ValueError as error:
+            assert name == "lambda" and f"at step {step}" in str(error), f"resumed at update {step}: {error!r}"
+        for schedule in {id(s): s for s in scheduler.lr_lambdas}.values():
             try:
                 value = schedule(step)
             except ValueError as error:
@@ -213,8 +237,8 @@ def _check_metric_driven(make: Any, lrs: tuple[float, ...]) -> None:
 def check_call(name: str, w: Any, t: Any, kwargs: dict[str, Any], lrs: tuple[float, ...]) -> str:
     """Apply the oracle to one call: ``"refused"`` (clearly) or ``"accepted"`` (and sane); fail otherwise."""
 
-    def make(optimizer: torch.optim.Optimizer) -> Any:
-        return hf_lr.get_scheduler(name, optimizer, w, t, dict(kwargs))
+    def make(optimizer: torch.optim.Optimizer, **resume: Any) -> Any:
+        return hf_lr.get_scheduler(name, optimizer, w, t, dict(kwargs), **resume)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
