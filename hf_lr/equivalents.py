@@ -151,6 +151,15 @@ class MultiStepDecay(Schedule):
             raise TypeError(f"`milestones` must be a list of integers, got {self.milestones!r}")
         milestones = tuple(sorted(check_int(f"milestones[{i}]", m) for i, m in enumerate(self.milestones)))
         _set(self, milestones=milestones, gamma=check_float("gamma", self.gamma, minimum=0.0, exclusive_minimum=True))
+        try:
+            last = self.gamma ** len(milestones)  # the largest multiplier when gamma > 1
+        except OverflowError:
+            last = math.inf
+        if not math.isfinite(last):
+            raise ValueError(
+                f"`gamma` ** len(milestones) overflows: the learning rate after the last milestone would be infinite, "
+                f"got gamma={self.gamma} with {len(milestones)} milestones"
+            )
 
     def __call__(self, step: int) -> float:
         return self.gamma ** bisect.bisect_right(self.milestones, step)
