@@ -348,7 +348,7 @@ class OneCycle(_Absolute):
         if any(end - start <= 0 for start, end in zip(starts, ends)):
             raise ValueError(
                 f"OneCycle's phases must each last more than 0 updates: with total_steps={self.total_steps}, "
-                f"pct_start={self.pct_start} they end at {ends}; raise total_steps or pct_start"
+                f"pct_start={self.pct_start} they end at {ends}; raise `total_steps` or `pct_start`"
             )
 
     def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
