@@ -155,7 +155,7 @@ def parse_expression(source: str, names: frozenset[str] = frozenset()) -> ast.Ex
             )
         if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
             raise _reject(source, f"only numbers are allowed as constants, got {node.value!r}")
-        if isinstance(node, ast.Constant) and not _finite_constant(node.value):
+        if isinstance(node, ast.Constant) and not _finite_constant(node.value):  # type: ignore[arg-type]
             raise _reject(source, f"constants must be finite float64 numbers, got {short_repr(node.value)}")
         if isinstance(node, ast.Name) and node.id not in RESERVED and node.id not in names and node.id not in SCALAR_FUNCTIONS:
             declared = ", ".join(sorted(RESERVED | names))
@@ -174,8 +174,10 @@ def parse_expression(source: str, names: frozenset[str] = frozenset()) -> ast.Ex
             exponent = node.right
             if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.operand, ast.Constant):
                 exponent = exponent.operand
-            if isinstance(exponent, ast.Constant) and abs(float(exponent.value)) > MAX_LITERAL_EXPONENT:
-                raise _reject(source, f"exponent {exponent.value!r} is too large (at most {MAX_LITERAL_EXPONENT:g})")
+            if isinstance(exponent, ast.Constant) and type(exponent.value) in (int, float) and not (
+                _finite_constant(exponent.value) and abs(float(exponent.value)) <= MAX_LITERAL_EXPONENT  # type: ignore[arg-type]
+            ):
+                raise _reject(source, f"exponent {short_repr(exponent.value)} is too large (at most {MAX_LITERAL_EXPONENT:g})")
     return tree
 
 
@@ -226,7 +228,7 @@ def _evaluate(node: ast.AST, env: Mapping[str, Any], single: bool) -> tuple[Any,
     if isinstance(node, ast.Expression):
         return _evaluate(node.body, env, single)
     if isinstance(node, ast.Constant):
-        return np.float64(node.value), None
+        return np.float64(node.value), None  # type: ignore[arg-type]
     if isinstance(node, ast.Name):
         return env[node.id], None
     if isinstance(node, ast.BinOp):

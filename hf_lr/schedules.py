@@ -457,10 +457,12 @@ class InverseSqrt(Schedule):
         warmup = check_int("num_warmup_steps", self.num_warmup_steps)
         timescale = (warmup or 10_000) if self.timescale is None else self.timescale
         _set(self, num_warmup_steps=warmup, timescale=check_number("timescale", timescale, exclusive_minimum=0))
-        if not warmup + (self.timescale - warmup) > 0:  # 1 / sqrt(0) at step num_warmup_steps, in float arithmetic
+        assert self.timescale is not None
+        scale = self.timescale
+        if not warmup + (scale - warmup) > 0:  # 1 / sqrt(0) at step num_warmup_steps, in float arithmetic
             raise ValueError(
                 f"`timescale` is too small next to `num_warmup_steps`: step + timescale - num_warmup_steps rounds to 0 "
-                f"at step num_warmup_steps, got timescale={self.timescale}, num_warmup_steps={warmup}"
+                f"at step num_warmup_steps, got timescale={scale}, num_warmup_steps={warmup}"
             )
 
     def __call__(self, step: int) -> float:

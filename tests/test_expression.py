@@ -78,6 +78,9 @@ MALICIOUS = [
     "...",
     "step[0]",
     "9 ** 999999",
+    "2 ** " + "1" * 400,  # an exponent beyond float64: OverflowError on main
+    "1" * 400 + " * step",
+    "2 ** 'a'",
     "2 ** -5000",
     "1e999",
     "-" * 40 + "1",

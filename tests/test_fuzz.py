@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 if __name__ == "__main__":  # run as a script: this checkout's hf_lr
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from registry_cases import CASES  # noqa: E402
+from registry_cases import CASES
 
-import hf_lr  # noqa: E402
+import hf_lr
 
 NAMES = [name for name in hf_lr.list_schedules() if hf_lr.get_schedule_entry(name).source == "builtin"]
 STEP_ARGUMENTS = ("num_warmup_steps", "num_training_steps")
@@ -244,7 +244,7 @@ def check_call(name: str, w: Any, t: Any, kwargs: dict[str, Any], lrs: tuple[flo
         warnings.simplefilter("ignore")
         try:
             make(_optimizer(lrs))
-        except BaseException as error:  # noqa: BLE001 - the oracle classifies every exception
+        except BaseException as error:
             if _is_clear_refusal(error, name, w, t, kwargs):
                 return "refused"
             raise AssertionError(f"get_scheduler({name!r}, w={w!r}, t={t!r}, kwargs={kwargs!r}): unclear refusal {error!r}") from error
@@ -253,7 +253,7 @@ def check_call(name: str, w: Any, t: Any, kwargs: dict[str, Any], lrs: tuple[flo
                 _check_closed_form(name, make, lrs)
             else:
                 _check_metric_driven(make, lrs)
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             raise AssertionError(f"get_scheduler({name!r}, w={w!r}, t={t!r}, kwargs={kwargs!r}), lrs={lrs}: {error!r}") from error
     return "accepted"
 
