@@ -135,7 +135,7 @@ class MultiStepDecay(Schedule):
         milestones (`list[int]`):
             The updates at which the learning rate is multiplied by `gamma`.
         gamma (`float`, *optional*, defaults to 0.1):
-            The factor (> 0).
+            The factor (> 0; above 1 as long as ``gamma ** len(milestones)`` is a finite float).
 
     Example:
         >>> from hf_lr import MultiStepDecay
@@ -625,13 +625,14 @@ class TimmCosine(_Absolute):
         lr_min (`float`, *optional*, defaults to 0.0):
             The absolute minimum.
         cycle_mul (`float`, *optional*, defaults to 1.0):
-            The growth of each cycle's length (>= 1).
+            The growth of each cycle's length, in [1, 2**53] (a longer cycle never ends).
         cycle_decay (`float`, *optional*, defaults to 1.0):
             The decay of each cycle's peak, in (0, 1].
         cycle_limit (`int`, *optional*, defaults to 1):
             The number of cycles.
         k_decay (`float`, *optional*, defaults to 1.0):
-            The k-decay exponent (> 0).
+            The k-decay exponent (> 0). Where timm's ``t ** k / T ** k`` overflows (it raises), the equal
+            ``(t / T) ** k`` is used.
         warmup_t (`int`, *optional*, defaults to 0):
             Warmup updates.
         warmup_lr_init (`float`, *optional*, defaults to 0.0):

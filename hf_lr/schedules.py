@@ -262,7 +262,7 @@ class CosineWithWarmup(_WarmupThenDecay):
         num_training_steps (`int`):
             The total number of updates.
         num_cycles (`float`, *optional*, defaults to 0.5):
-            The number of cosine waves over the decay phase (>= 0).
+            The number of cosine waves over the decay phase, in [0, 2**53].
 
     Example:
         >>> from hf_lr import CosineWithWarmup
@@ -301,7 +301,7 @@ class CosineWithHardRestarts(_WarmupThenDecay):
         num_training_steps (`int`):
             The total number of updates.
         num_cycles (`float`, *optional*, defaults to 1):
-            The number of cosine cycles (> 0; fractional values end mid-cycle).
+            The number of cosine cycles, in (0, 2**53] (fractional values end mid-cycle).
 
     Example:
         >>> from hf_lr import CosineWithHardRestarts
@@ -442,7 +442,8 @@ class InverseSqrt(Schedule):
         num_warmup_steps (`int`):
             The number of warmup updates ``W``.
         timescale (`int`, *optional*, defaults to `num_warmup_steps`, or 10000 without warmup):
-            The time scale of the decay (> 0).
+            The time scale of the decay (> 0, and not so small next to `num_warmup_steps` that
+            ``step + timescale - num_warmup_steps`` rounds to 0).
 
     Example:
         >>> from hf_lr import InverseSqrt
