@@ -643,7 +643,8 @@ class _FunctionBuilder:
         self.fn = fn
 
     def __call__(self, **kwargs: Any) -> Schedule:
-        return FunctionSchedule(self.name, self.fn, kwargs)
+        # Plain numbers: the configuration (with these values) goes into the state, which torch.load must read back.
+        return FunctionSchedule(self.name, self.fn, {key: _plain_numbers(value) for key, value in kwargs.items()})
 
 
 class _CheckedBuilder:
@@ -801,11 +802,22 @@ def _load_entry_points(only: str | None = None) -> None:
         _add(_make_entry(entry_point.name, loaded, None, entry_point.value), overwrite=False)
 
 
+def _plain_numbers(value: Any) -> Any:
+    """Numpy scalars, arrays and tensors (also inside lists and dicts) as Python numbers and lists; the rest as is."""
+    if isinstance(value, (Tensor, np.ndarray, np.generic)):
+        return value.tolist()  # a 0-dim array, a one-element tensor or a numpy scalar gives a Python scalar
+    if isinstance(value, (list, tuple)):
+        items = [_plain_numbers(v) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    return value
+
+
 def _plain_value(value: Any) -> Any:
     """A value as ``torch.load(weights_only=True)`` reads it: callables by qualified name, tuples as lists, numpy
     scalars, arrays and tensors as Python numbers and lists."""
-    if isinstance(value, (Tensor, np.ndarray, np.generic)):
-        value = value.tolist()  # a 0-dim array, a one-element tensor or a numpy scalar gives a Python scalar
+    value = _plain_numbers(value)
     if isinstance(value, (list, tuple)):
         return [_plain_value(v) for v in value]
     if isinstance(value, dict):

@@ -91,6 +91,20 @@ def test_scheduler_source_holds_the_plain_numbers() -> None:
     assert type(scheduler.source["scheduler_specific_kwargs"]["num_cycles"]) is float
 
 
+def halving(step: int, *, period: int = 10, floor: float = 0.0) -> float:
+    return max(floor, 0.5 ** (step // period))
+
+
+def test_a_registered_multiplier_gets_plain_numbers_and_its_state_loads(clean_registry: None) -> None:
+    hf_lr.register_schedule("halving_numpy", halving)
+    kwargs = {"period": np.int64(3), "floor": torch.tensor(0.125)}
+    scheduler = hf_lr.get_scheduler("halving_numpy", make_optimizer(), scheduler_specific_kwargs=kwargs)
+    state = scheduler.state_dict()
+    _plain_types(state)
+    assert _roundtrip(state) == state
+    assert state["hf_lr"]["schedules"][0]["period"] == 3 and state["hf_lr"]["source"]["scheduler_specific_kwargs"] == {"period": 3, "floor": 0.125}
+
+
 # Item 3
 def test_one_cycle_refuses_a_list_of_epochs_before_allocating_and_quotes_it_shortly() -> None:
     kwargs = json.loads('{"epochs": [1, 2, 3, 4], "steps_per_epoch": 100000000}')  # as it can come from a command line
