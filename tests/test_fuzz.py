@@ -69,22 +69,23 @@ EXPRESSIONS = [
 PARAMS: list[Any] = [None, {"x": 2.0}, {"x": 1e308}, {"x": "a"}, {"step": 1.0}, {"x": np.float32(0.5)}]
 
 
+TYPED = {
+    "plain": lambda v: v,
+    "numpy": lambda v: np.asarray(v)[()],
+    "float32": np.float32,
+    "array0": np.asarray,
+    "tensor": torch.tensor,
+    "tensor2": lambda v: torch.tensor([v, v]),
+}
+
+
 def _typed(value: Any, kind: str) -> Any:
     """``value`` as a numpy scalar, a 0-dim array, a tensor (one or two elements), or as is when it cannot be."""
     try:
-        if kind == "numpy":
-            return np.asarray(value)[()]
-        if kind == "float32":
-            return np.float32(value)
-        if kind == "array0":
-            return np.asarray(value)
-        if kind == "tensor":
-            return torch.tensor(value)
-        if kind == "tensor2":
-            return torch.tensor([value, value])
+        with np.errstate(all="ignore"):
+            return TYPED[kind](value)
     except (TypeError, ValueError, OverflowError, RuntimeError):
-        pass
-    return value
+        return value
 
 
 def _numbers(draw_kind: str, value: Any) -> Any:
@@ -96,8 +97,8 @@ def _numbers(draw_kind: str, value: Any) -> Any:
 
 
 SCALARS = st.one_of(st.sampled_from(INTS), st.sampled_from(FLOATS), st.sampled_from(STRINGS), st.sampled_from(OTHERS))
-TYPED_KINDS = st.sampled_from(["plain", "numpy", "float32", "array0", "tensor", "tensor2"])
-VALUES = st.tuples(SCALARS, TYPED_KINDS).map(lambda pair: _typed(*pair) if pair[1] != "plain" else pair[0])
+TYPED_KINDS = st.sampled_from(list(TYPED))
+VALUES = st.tuples(SCALARS, TYPED_KINDS).map(lambda pair: _typed(*pair))
 
 
 @st.composite
@@ -192,7 +193,10 @@ def _check_closed_form(name: str, make: Any, lrs: tuple[float, ...]) -> None:
     if failure is None:
         curve = hf_lr.lr_curve(scheduler, STEPS)
         expected = np.array(stepped) if len(lrs) > 1 else np.array(stepped)[:, 0]
-        np.testing.assert_allclose(curve, expected, rtol=1e-12, atol=0.0, err_msg="lr_curve differs from the run")
+        # Exactly, or within a few ulps where numpy's cos/pow round differently from math's (the property tests'
+        # tolerance, relative to the lr: a cancellation, 1 + cos(x) near x = pi, keeps their absolute size).
+        atol = 1e-15 * max(lrs)
+        np.testing.assert_allclose(curve, expected, rtol=1e-12, atol=atol, err_msg="lr_curve differs from the run")
     else:
         with pytest.raises(ValueError) as refused:
             hf_lr.lr_curve(scheduler, STEPS)
@@ -212,7 +216,7 @@ def _check_closed_form(name: str, make: Any, lrs: tuple[float, ...]) -> None:
                     schedule.values([step])
                 continue
             _finite_lrs([value], f"multiplier at step {step}")
-            np.testing.assert_allclose(schedule.values([step]), [value], rtol=1e-12, atol=0.0)
+            np.testing.assert_allclose(schedule.values([step]), [value], rtol=1e-12, atol=1e-15)
     state = scheduler.state_dict()
     assert _roundtrip(state) == state
     fresh = make(_optimizer(lrs))
@@ -269,7 +273,7 @@ def _report_figures() -> Any:
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_every_call_is_refused_clearly_or_sane(name: str, data: st.DataObject) -> None:
     w, t, kwargs, lrs = data.draw(calls(name))
