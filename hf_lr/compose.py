@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from hf_lr._validation import check_bool, check_choice, check_float, check_int, check_optional_float, check_optional_int
-from hf_lr.schedules import Schedule, _set, absolute_ratio
+from hf_lr.schedules import MAX_BOUNDARIES, Schedule, _set, absolute_ratio
 
 __all__ = [
     "Constant1",
@@ -526,7 +526,7 @@ class Cycles(Schedule):
         return out
 
     def boundaries(self) -> tuple[int, ...]:
-        count = self.limit if self.limit is not None else 8
+        count = min(self.limit, MAX_BOUNDARIES) if self.limit is not None else 8
         return tuple(self.cycle_start(i) for i in range(1, count + 1))
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from hf_lr._validation import MAX_INT, check_bool, check_choice, check_float, check_int, check_optional_float, check_optional_int
 from hf_lr.compose import geometric_cycles
-from hf_lr.schedules import Schedule, _set, absolute_ratio
+from hf_lr.schedules import MAX_BOUNDARIES, Schedule, _set, absolute_ratio
 
 __all__ = [
     "ExponentialDecay",
@@ -749,8 +749,13 @@ class TimmCosine(_Absolute):
     def boundaries(self) -> tuple[int, ...]:
         shift = self.warmup_t if self.warmup_prefix else 0
         ends, total = [], 0.0
-        for i in range(self.cycle_limit):
-            total += self.t_initial * self.cycle_mul**i
+        for i in range(min(self.cycle_limit, MAX_BOUNDARIES)):
+            try:
+                total += self.t_initial * self.cycle_mul**i
+            except OverflowError:
+                break
+            if total > MAX_INT:
+                break
             ends.append(int(round(total)) + shift)
         return ((self.warmup_t,) if self.warmup_t else ()) + tuple(ends)
 

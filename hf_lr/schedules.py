@@ -60,6 +60,9 @@ WSD_SHAPES = ("linear", "cosine", "1-sqrt")
 # More cosine cycles than the largest step count would only sample the cosine below its period; the bound keeps
 # pi * num_cycles * progress finite (a cos(inf) is a NaN) for every step up to 2**62.
 MAX_CYCLES = float(MAX_INT)
+# boundaries() lists at most this many repeated phase changes (restarts, cycles): they are for plots, and a count
+# taken from an argument (num_cycles, cycle_limit) must not size a list.
+MAX_BOUNDARIES = 64
 NOAM_MODES = ("absolute", "peak", "scale")
 
 
@@ -318,7 +321,8 @@ class CosineWithHardRestarts(_WarmupThenDecay):
 
     def boundaries(self) -> tuple[int, ...]:
         w, t = self.num_warmup_steps, self.num_training_steps
-        restarts = [w + math.ceil((t - w) * k / self.num_cycles) for k in range(1, math.ceil(self.num_cycles))]
+        count = min(math.ceil(self.num_cycles), MAX_BOUNDARIES + 1)
+        restarts = [w + math.ceil((t - w) * k / self.num_cycles) for k in range(1, count)]
         return tuple(sorted({w, t, *(r for r in restarts if w < r < t)}))
 
     def __call__(self, step: int) -> float:

@@ -208,6 +208,8 @@ def _check_closed_form(name: str, make: Any, lrs: tuple[float, ...]) -> None:
         except ValueError as error:
             assert name == "lambda" and f"at step {step}" in str(error), f"resumed at update {step}: {error!r}"
         for schedule in {id(s): s for s in scheduler.lr_lambdas}.values():
+            boundaries = schedule.boundaries()  # for plots: a few integers, whatever the arguments
+            assert len(boundaries) <= 200 and all(type(b) is int for b in boundaries), boundaries
             try:
                 value = schedule(step)
             except ValueError as error:
