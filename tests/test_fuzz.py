@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -296,14 +296,14 @@ def test_the_fuzz_reaches_both_outcomes_for_every_name() -> None:
         assert entry.name == name
 
 
-if __name__ == "__main__":  # a larger budget: python tests/test_fuzz.py 20000
-    budget = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+def explore(budget: int) -> tuple[collections.Counter[str], list[str]]:
+    """``budget`` random calls over every name, without shrinking: the figures and the failures' messages."""
     counts: collections.Counter[str] = collections.Counter()
     failures: list[str] = []
 
-    @settings(max_examples=budget, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=budget, deadline=None, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(name=st.sampled_from(NAMES), data=st.data())
-    def explore(name: str, data: st.DataObject) -> None:
+    def run(name: str, data: st.DataObject) -> None:
         w, t, kwargs, lrs = data.draw(calls(name))
         counts["tried"] += 1
         try:
@@ -312,7 +312,12 @@ if __name__ == "__main__":  # a larger budget: python tests/test_fuzz.py 20000
             counts["failures"] += 1
             failures.append(str(error)[:400])
 
-    explore()
-    print(dict(counts))
-    for line in sorted(set(failures))[:200]:
+    run()
+    return counts, failures
+
+
+if __name__ == "__main__":  # a larger budget: python tests/test_fuzz.py 20000
+    figures, messages = explore(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+    print(dict(figures))
+    for line in sorted(set(messages))[:200]:
         print("FAIL", line)
