@@ -2,22 +2,41 @@
 
 Each check returns the value normalised to a plain Python primitive (so configurations stay picklable and load with
 ``torch.load(weights_only=True)``) or raises a ``TypeError``/``ValueError`` that names the argument, the rule and the
-value received.
+value received (shortened: a list from a JSON file may be long).
+
+Integers are bounded by :data:`MAX_INT` (``2**53``): schedules do their step arithmetic in float64, which holds every
+integer up to ``2**53`` exactly and no larger range, so a step count beyond it (``num_training_steps=10**400``) would
+overflow or round mid-run; it is refused at construction instead.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 from torch import Tensor
 
+#: The largest integer argument accepted (step counts, lengths, ``d_model``, ...): ``2**53``, float64's exact range.
+MAX_INT = 2**53
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+_SHORT.maxstring = _SHORT.maxother = 80
+
+
+def short_repr(value: Any) -> str:
+    """``repr(value)``, shortened (long lists, strings and integers) so that an error message stays readable."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(int(value)).bit_length() > 64:
+        return f"an integer of {abs(int(value)).bit_length()} bits"  # str() of a huge int is slow, or refused
+    return _SHORT.repr(value)
+
 
 def _describe(value: Any) -> str:
-    return f"{value!r} ({type(value).__name__})"
+    return f"{short_repr(value)} ({type(value).__name__})"
 
 
 def _unwrap(name: str, value: Any) -> Any:
@@ -30,19 +49,31 @@ def _unwrap(name: str, value: Any) -> Any:
     return value
 
 
-def check_int(name: str, value: Any, *, minimum: int | None = 0) -> int:
-    """Return ``value`` as an ``int`` if it is an integer (not a bool) not below ``minimum``."""
+def check_int(name: str, value: Any, *, minimum: int | None = 0, maximum: int | None = MAX_INT) -> int:
+    """Return ``value`` as an ``int`` if it is an integer (not a bool) in ``[minimum, maximum]``."""
     value = _unwrap(name, value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"`{name}` must be an integer, got {_describe(value)}")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {name}={value}")
+        raise ValueError(f"`{name}` must be >= {minimum}, got {name}={short_repr(value)}")
+    if maximum is not None and value > maximum:
+        why = " (2**53: float64 arithmetic holds every integer up to it exactly, no further)" if maximum == MAX_INT else ""
+        raise ValueError(f"`{name}` must be <= {maximum}{why}, got {name}={short_repr(value)}")
     return value
 
 
 def check_optional_int(name: str, value: Any, *, minimum: int | None = 0) -> int | None:
     return None if value is None else check_int(name, value, minimum=minimum)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool (numpy's too). Strict: ``bool("false")`` is ``True``, so a string from a command
+    line or a config file must not slip through as a flag."""
+    value = _unwrap(name, value)
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a bool, got {_describe(value)}")
+    return bool(value)
 
 
 def check_float(
@@ -56,9 +87,12 @@ def check_float(
 ) -> float:
     """Return ``value`` as a finite ``float`` inside the given bounds."""
     value = _unwrap(name, value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number, got {_describe(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond float64's range
+        raise ValueError(f"`{name}` must be finite, got {name}={short_repr(value)}") from None
     if not math.isfinite(value):
         raise ValueError(f"`{name}` must be finite, got {name}={value}")
     if minimum is not None:
@@ -82,19 +116,20 @@ def check_number(name: str, value: Any, *, exclusive_minimum: float) -> int | fl
     """Like :func:`check_float` with an exclusive lower bound, but keep integers as ``int``.
 
     Used where Transformers does integer arithmetic with the value (`timescale`), so that the float operations stay
-    identical to theirs.
+    identical to theirs. Integers are bounded by :data:`MAX_INT` as :func:`check_int`'s.
     """
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+    value = _unwrap(name, value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
         if not int(value) > exclusive_minimum:
-            raise ValueError(f"`{name}` must be > {exclusive_minimum}, got {name}={value}")
-        return int(value)
+            raise ValueError(f"`{name}` must be > {exclusive_minimum}, got {name}={short_repr(value)}")
+        return check_int(name, value, minimum=None)
     return check_float(name, value, minimum=exclusive_minimum, exclusive_minimum=True)
 
 
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     choices = tuple(choices)
-    if value not in choices:
-        raise ValueError(f"`{name}` must be one of {', '.join(repr(c) for c in choices)}; got {name}={value!r}")
+    if not isinstance(value, str) or value not in choices:  # `in` would compare a tensor or an array element-wise
+        raise ValueError(f"`{name}` must be one of {', '.join(repr(c) for c in choices)}; got {name}={short_repr(value)}")
     return str(value)
 
 

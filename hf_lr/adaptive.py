@@ -26,7 +26,7 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from hf_lr._validation import check_base_lr, check_choice, check_float, check_int
+from hf_lr._validation import check_base_lr, check_bool, check_choice, check_float, check_int
 from hf_lr.compose import WARMUP_KINDS, _ramp
 from hf_lr.scheduler import STATE_FORMAT, ScheduleMismatchError
 
@@ -48,13 +48,6 @@ def _check_optimizer(optimizer: Any) -> list[float]:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"`optimizer` must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     return [check_base_lr(group["lr"], where=f"param_groups[{i}]") for i, group in enumerate(optimizer.param_groups)]
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    # Strict: bool("False") is True, so a string from a command line or a config file must not slip through.
-    if not isinstance(value, bool):
-        raise TypeError(f"`{name}` must be a bool, got {value!r} ({type(value).__name__})")
-    return value
 
 
 def _per_group(name: str, value: Any, count: int) -> list[float]:
@@ -317,7 +310,7 @@ class GreedyLR(_CheckedLoading, ReduceLROnPlateau):
             "window_size": window_size, "reset_start_original": reset_start,
         }  # fmt: skip
         self.__dict__.update(self._validated_config(arguments, self._argument))
-        self.verbose = _check_bool("verbose", verbose)
+        self.verbose = check_bool("verbose", verbose)
         self.last_epoch = 0
         self._last_lr = list(self._init_lrs)
         self._reset()
@@ -337,7 +330,7 @@ class GreedyLR(_CheckedLoading, ReduceLROnPlateau):
             "min_lrs": _per_group(name("min_lrs"), values["min_lrs"], groups),
             "max_lrs": _per_group(name("max_lrs"), values["max_lrs"], groups),
             "eps": check_float(name("eps"), values["eps"], minimum=0.0),
-            "smooth": _check_bool(name("smooth"), values["smooth"]),
+            "smooth": check_bool(name("smooth"), values["smooth"]),
             "window_size": check_int(name("window_size"), values["window_size"], minimum=1),
             "reset_start_original": check_int(name("reset_start_original"), values["reset_start_original"], minimum=1),
         }

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
-from hf_lr.schedules import Schedule, _from_start, _set, absolute_ratio
+from hf_lr._validation import check_bool, check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr.schedules import MAX_BOUNDARIES, Schedule, _from_start, _set, absolute_ratio
 
 __all__ = [
     "Constant1",
@@ -39,23 +39,21 @@ DECAY_SHAPES = ("linear", "cosine", "polynomial", "exponential", "1-sqrt")
 def geometric_cycles(steps: np.ndarray, period: int, mult: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorized (index, start, length) of the cycle holding each step, cycle ``i`` lasting ``period * mult ** i``.
 
-    The index comes from a logarithm and is then corrected exactly with integer cycle starts.
+    The cycle starts are exact integers (Python's), found by a sorted search: with ``mult >= 2`` fewer than 64 of them
+    lie below any int64 step, and nothing overflows (int64 powers ``mult ** i`` would, for a large ``mult``). Lengths
+    are float64 (exact up to 2**53), the value a division by them uses.
     """
     steps = steps.astype(np.int64)
     if mult == 1:
         index = steps // period
-        return index, index * period, np.full(steps.shape, period, dtype=np.int64)
-
-    def start(i: np.ndarray) -> np.ndarray:
-        return period * (mult ** i.astype(np.int64) - 1) // (mult - 1)
-
-    index = np.floor(np.log1p(steps * (mult - 1) / period) / math.log(mult)).astype(np.int64)
-    index = np.maximum(index, 0)
-    for _ in range(2):  # the float estimate is off by at most one
-        index = np.where((index > 0) & (start(index) > steps), index - 1, index)
-        index = np.where(start(index + 1) <= steps, index + 1, index)
-    first = start(index)
-    return index, first, start(index + 1) - first
+        return index, index * period, np.full(steps.shape, float(period))
+    last = int(steps.max(initial=0))
+    starts, lengths = [0], [period]
+    while starts[-1] + lengths[-1] <= last:
+        starts.append(starts[-1] + lengths[-1])
+        lengths.append(lengths[-1] * mult)
+    index = np.searchsorted(np.array(starts, dtype=np.int64), steps, side="right") - 1
+    return index, np.array(starts, dtype=np.int64)[index], np.array(lengths, dtype=np.float64)[index]
 
 
 def _check_schedule(name: str, value: Any) -> Schedule:
@@ -218,7 +216,7 @@ class Warmup(Schedule):
             num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps),
             kind=check_choice("kind", self.kind, WARMUP_KINDS),
             start_factor=check_float("start_factor", self.start_factor, minimum=0.0, maximum=1.0),
-            prefix=bool(self.prefix),
+            prefix=check_bool("prefix", self.prefix),
         )
         if self.kind == "exponential" and self.start_factor == 0.0:
             raise ValueError("an exponential warmup needs `start_factor` > 0 (it is geometric), got start_factor=0.0")
@@ -542,7 +540,7 @@ class Cycles(Schedule):
         return out
 
     def boundaries(self) -> tuple[int, ...]:
-        count = self.limit if self.limit is not None else 8
+        count = min(self.limit, MAX_BOUNDARIES) if self.limit is not None else 8
         return tuple(self.cycle_start(i) for i in range(1, count + 1))
 
 

@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr._validation import MAX_INT, check_bool, check_choice, check_float, check_int, check_optional_float, check_optional_int
 from hf_lr.compose import geometric_cycles
-from hf_lr.schedules import Schedule, _HoldEnd, _set, absolute_ratio
+from hf_lr.schedules import MAX_BOUNDARIES, Schedule, _HoldEnd, _set, absolute_ratio
 
 __all__ = [
     "ExponentialDecay",
@@ -47,9 +47,11 @@ class _Absolute(Schedule):
     absolute_fields: ClassVar[tuple[str, ...]] = ()
 
     def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        for name in self.absolute_fields:
+            # Refuses a value > 0 for a frozen group, and a ratio that overflows: every multiplier is at most the
+            # largest ratio (or 1), so all stay finite.
+            absolute_ratio(name, getattr(self, name) or 0.0, base_lr)
         if not base_lr > 0.0:
-            for name in self.absolute_fields:
-                absolute_ratio(name, getattr(self, name) or 0.0, base_lr)  # refuses a value > 0 for a frozen group
             # Every value is then proportional to the group's lr (0): the multiplier does not depend on it.
             base_lr = 1.0
         return dataclasses.replace(self, group_lr=base_lr)  # type: ignore[type-var]
@@ -135,7 +137,7 @@ class MultiStepDecay(Schedule):
         milestones (`list[int]`):
             The updates at which the learning rate is multiplied by `gamma`.
         gamma (`float`, *optional*, defaults to 0.1):
-            The factor (> 0).
+            The factor (> 0; above 1 as long as ``gamma ** len(milestones)`` is a finite float).
 
     Example:
         >>> from hf_lr import MultiStepDecay
@@ -153,6 +155,15 @@ class MultiStepDecay(Schedule):
             raise TypeError(f"`milestones` must be a list of integers, got {self.milestones!r}")
         milestones = tuple(sorted(check_int(f"milestones[{i}]", m) for i, m in enumerate(self.milestones)))
         _set(self, milestones=milestones, gamma=check_float("gamma", self.gamma, minimum=0.0, exclusive_minimum=True))
+        try:
+            last = self.gamma ** len(milestones)  # the largest multiplier when gamma > 1
+        except OverflowError:
+            last = math.inf
+        if not math.isfinite(last):
+            raise ValueError(
+                f"`gamma` ** len(milestones) overflows: the learning rate after the last milestone would be infinite, "
+                f"got gamma={self.gamma} with {len(milestones)} milestones"
+            )
 
     def __call__(self, step: int) -> float:
         return self.gamma ** bisect.bisect_right(self.milestones, step)
@@ -344,7 +355,7 @@ class OneCycle(_Absolute):
             anneal_strategy=check_choice("anneal_strategy", self.anneal_strategy, ("cos", "linear")),
             div_factor=check_float("div_factor", self.div_factor, minimum=0.0, exclusive_minimum=True),
             final_div_factor=check_float("final_div_factor", self.final_div_factor, minimum=0.0, exclusive_minimum=True),
-            three_phase=bool(self.three_phase),
+            three_phase=check_bool("three_phase", self.three_phase),
             group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0),
         )
         ends = [end for end, _, _ in self._phases(1.0)]
@@ -352,8 +363,17 @@ class OneCycle(_Absolute):
         if any(end - start <= 0 for start, end in zip(starts, ends)):
             raise ValueError(
                 f"OneCycle's phases must each last more than 0 updates: with total_steps={self.total_steps}, "
-                f"pct_start={self.pct_start} they end at {ends}; raise total_steps or pct_start"
+                f"pct_start={self.pct_start} they end at {ends}; raise `total_steps` or `pct_start`"
             )
+
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        bound = super().bind(base_lr, reference_lr)
+        assert isinstance(bound, OneCycle)
+        lr = bound._lr()
+        for _, start, end in bound._phases(self.max_lr if self.max_lr is not None else lr):
+            absolute_ratio("max_lr / div_factor", start, lr)  # the anneals stay between their ends
+            absolute_ratio("max_lr / (div_factor * final_div_factor)", end, lr)
+        return bound
 
     def _phases(self, max_lr: float) -> list[tuple[float, float, float]]:
         """(end step, start lr, end lr) of each phase, as torch lays them out."""
@@ -563,8 +583,9 @@ class LinearFactor(Schedule):
         return max(0.0, self.start_factor + (self.end_factor - self.start_factor) * min(self.total_iters, step) / self.total_iters)
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
-        fraction = np.minimum(self.total_iters, steps) / self.total_iters
-        return np.maximum(0.0, self.start_factor + (self.end_factor - self.start_factor) * fraction)
+        # The scalar form's operations in its order: the end can be a small difference of two factors near 1.
+        change = (self.end_factor - self.start_factor) * np.minimum(self.total_iters, steps) / self.total_iters
+        return np.maximum(0.0, self.start_factor + change)
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.total_iters,)
@@ -622,13 +643,14 @@ class TimmCosine(_Absolute):
         lr_min (`float`, *optional*, defaults to 0.0):
             The absolute minimum.
         cycle_mul (`float`, *optional*, defaults to 1.0):
-            The growth of each cycle's length (>= 1).
+            The growth of each cycle's length, in [1, 2**53] (a longer cycle never ends).
         cycle_decay (`float`, *optional*, defaults to 1.0):
             The decay of each cycle's peak, in (0, 1].
         cycle_limit (`int`, *optional*, defaults to 1):
             The number of cycles.
         k_decay (`float`, *optional*, defaults to 1.0):
-            The k-decay exponent (> 0).
+            The k-decay exponent (> 0). Where timm's ``t ** k / T ** k`` overflows (it raises), the equal
+            ``(t / T) ** k`` is used.
         warmup_t (`int`, *optional*, defaults to 0):
             Warmup updates.
         warmup_lr_init (`float`, *optional*, defaults to 0.0):
@@ -662,13 +684,14 @@ class TimmCosine(_Absolute):
             self,
             t_initial=check_int("t_initial", self.t_initial, minimum=1),
             lr_min=check_float("lr_min", self.lr_min, minimum=0.0),
-            cycle_mul=check_float("cycle_mul", self.cycle_mul, minimum=1.0),
+            # Bounded: a cycle longer than 2**53 updates never ends (and a larger multiplier overflows the index maths).
+            cycle_mul=check_float("cycle_mul", self.cycle_mul, minimum=1.0, maximum=float(MAX_INT)),
             cycle_decay=check_float("cycle_decay", self.cycle_decay, minimum=0.0, maximum=1.0, exclusive_minimum=True),
             cycle_limit=check_int("cycle_limit", self.cycle_limit, minimum=1),
             k_decay=check_float("k_decay", self.k_decay, minimum=0.0, exclusive_minimum=True),
             warmup_t=check_int("warmup_t", self.warmup_t),
             warmup_lr_init=check_float("warmup_lr_init", self.warmup_lr_init, minimum=0.0),
-            warmup_prefix=bool(self.warmup_prefix),
+            warmup_prefix=check_bool("warmup_prefix", self.warmup_prefix),
             group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0),
         )
 
@@ -703,7 +726,11 @@ class TimmCosine(_Absolute):
             return self.lr_min / lr
         peak = lr * self.cycle_decay**index
         k = self.k_decay
-        value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + math.cos(math.pi * position**k / length**k))
+        try:
+            ratio = position**k / length**k  # timm's operations
+        except OverflowError:  # timm raises here (k_decay=200 over 100 updates): the same ratio without the overflow
+            ratio = (position / length) ** k
+        value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + math.cos(math.pi * ratio))
         return value / lr
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
@@ -723,7 +750,12 @@ class TimmCosine(_Absolute):
             first = start(index)
             position, length = np.maximum(t - first, 0.0), start(index + 1) - first
         k = self.k_decay
-        ratio = position / length if k == 1.0 else position**k / length**k  # x ** 1.0 == x: skip two float powers
+        if k == 1.0:  # x ** 1.0 == x: skip two float powers
+            ratio = position / length
+        else:
+            with np.errstate(over="ignore"):
+                scale = length**k
+            ratio = np.where(np.isfinite(scale), position**k / scale, (position / length) ** k)  # as the scalar form
         # cycle_decay ** index via exp-log (a float power per element costs as much as the rest); exact at decay 1.
         peak = lr if self.cycle_decay == 1.0 else lr * np.exp(index * math.log(self.cycle_decay))
         value = self.lr_min + 0.5 * (peak - self.lr_min) * (1 + np.cos(math.pi * ratio))
@@ -736,8 +768,13 @@ class TimmCosine(_Absolute):
     def boundaries(self) -> tuple[int, ...]:
         shift = self.warmup_t if self.warmup_prefix else 0
         ends, total = [], 0.0
-        for i in range(self.cycle_limit):
-            total += self.t_initial * self.cycle_mul**i
+        for i in range(min(self.cycle_limit, MAX_BOUNDARIES)):
+            try:
+                total += self.t_initial * self.cycle_mul**i
+            except OverflowError:
+                break
+            if total > MAX_INT:
+                break
             ends.append(int(round(total)) + shift)
         return ((self.warmup_t,) if self.warmup_t else ()) + tuple(ends)
 

@@ -12,8 +12,15 @@ against a small grammar before anything runs; it is then evaluated by walking th
 
 Anything else — attribute access, subscripts, strings, lambdas, comprehensions, other calls, keyword arguments — is
 rejected with a ``ValueError`` naming it, as are texts over 1000 characters, over 200 syntax nodes or over 32 levels
-deep, and literal exponents above 1024. Arithmetic is done in floats (no unbounded integer powers); a division by
-zero, an overflow or a math domain error raises ``ValueError`` naming the step.
+deep, and literal exponents above 1024.
+
+Values are real float64 numbers, computed with numpy's operations whether one step is evaluated (the scheduler) or
+many at once (:func:`~hf_lr.lr_curve`), so both give the same numbers. An operation that yields no finite real number
+(an overflow, a division by zero, ``x ** 0.5`` of a negative ``x``, ``log(0)``) fails that step with a ``ValueError``
+naming the expression, the step and the sub-expression, even when a later ``min``, ``max`` or comparison would hide it;
+the scheduler and ``lr_curve`` refuse at the same step with the same message. Only the branch a conditional takes
+counts: ``1 / (step - 3) if step != 3 else 0`` is fine at step 3. A negative value is refused the same way (it cannot
+be a learning-rate multiplier).
 """
 
 from __future__ import annotations
@@ -21,13 +28,12 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
-import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from hf_lr._validation import check_float
+from hf_lr._validation import check_float, short_repr
 from hf_lr.schedules import Schedule, _set
 
 __all__ = ["Expression", "parse_expression", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_LITERAL_EXPONENT"]
@@ -40,31 +46,6 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 RESERVED = frozenset({"step"} | set(CONSTANTS))
 
 
-def _clip(x: float, low: float, high: float) -> float:
-    return min(max(x, low), high)
-
-
-SCALAR_FUNCTIONS: dict[str, tuple[Callable[..., float], int, int]] = {
-    # name: (function, min args, max args)
-    "min": (min, 2, 8),
-    "max": (max, 2, 8),
-    "abs": (abs, 1, 1),
-    "exp": (math.exp, 1, 1),
-    "log": (math.log, 1, 1),
-    "log2": (math.log2, 1, 1),
-    "log10": (math.log10, 1, 1),
-    "sqrt": (math.sqrt, 1, 1),
-    "cos": (math.cos, 1, 1),
-    "sin": (math.sin, 1, 1),
-    "tan": (math.tan, 1, 1),
-    "tanh": (math.tanh, 1, 1),
-    "floor": (lambda x: float(math.floor(x)), 1, 1),
-    "ceil": (lambda x: float(math.ceil(x)), 1, 1),
-    "round": (lambda x: float(round(x)), 1, 1),
-    "clip": (_clip, 3, 3),
-}
-
-
 def _reduce(function: Callable[[Any, Any], Any]) -> Callable[..., Any]:
     def apply(*values: Any) -> Any:
         result = values[0]
@@ -75,41 +56,47 @@ def _reduce(function: Callable[[Any, Any], Any]) -> Callable[..., Any]:
     return apply
 
 
-VECTOR_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "min": _reduce(np.minimum),
-    "max": _reduce(np.maximum),
-    "abs": np.abs,
-    "exp": np.exp,
-    "log": np.log,
-    "log2": np.log2,
-    "log10": np.log10,
-    "sqrt": np.sqrt,
-    "cos": np.cos,
-    "sin": np.sin,
-    "tan": np.tan,
-    "tanh": np.tanh,
-    "floor": np.floor,
-    "ceil": np.ceil,
-    "round": np.round,
-    "clip": np.clip,
+# numpy ufuncs only, for one step and for many: the same float64 operations give the same numbers (Python's `**` and
+# math.pow round differently from numpy's vector power, and a `%` after it turns one ulp into any value).
+FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
+    # name: (function, min args, max args)
+    "min": (_reduce(np.minimum), 2, 8),
+    "max": (_reduce(np.maximum), 2, 8),
+    "abs": (np.abs, 1, 1),
+    "exp": (np.exp, 1, 1),
+    "log": (np.log, 1, 1),
+    "log2": (np.log2, 1, 1),
+    "log10": (np.log10, 1, 1),
+    "sqrt": (np.sqrt, 1, 1),
+    "cos": (np.cos, 1, 1),
+    "sin": (np.sin, 1, 1),
+    "tan": (np.tan, 1, 1),
+    "tanh": (np.tanh, 1, 1),
+    "floor": (np.floor, 1, 1),
+    "ceil": (np.ceil, 1, 1),
+    "round": (np.round, 1, 1),
+    "clip": (np.clip, 3, 3),
 }
+SCALAR_FUNCTIONS = FUNCTIONS  # the grammar's function names (kept for callers of the earlier name)
+# The functions that can turn finite arguments into a value that is not a finite real number.
+UNSAFE_FUNCTIONS = frozenset({"exp", "log", "log2", "log10", "sqrt"})
 
 BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+    ast.FloorDiv: np.floor_divide,
+    ast.Mod: np.remainder,
+    ast.Pow: np.power,
 }
 COMPARE: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
 }
 ALLOWED = (
     ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call, ast.Name, ast.Constant,
@@ -168,8 +155,8 @@ def parse_expression(source: str, names: frozenset[str] = frozenset()) -> ast.Ex
             )
         if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
             raise _reject(source, f"only numbers are allowed as constants, got {node.value!r}")
-        if isinstance(node, ast.Constant) and not math.isfinite(float(node.value)):
-            raise _reject(source, f"constants must be finite, got {node.value!r}")
+        if isinstance(node, ast.Constant) and not _finite_constant(node.value):  # type: ignore[arg-type]
+            raise _reject(source, f"constants must be finite float64 numbers, got {short_repr(node.value)}")
         if isinstance(node, ast.Name) and node.id not in RESERVED and node.id not in names and node.id not in SCALAR_FUNCTIONS:
             declared = ", ".join(sorted(RESERVED | names))
             raise _reject(source, f"unknown name {node.id!r} (known: {declared})")
@@ -187,55 +174,98 @@ def parse_expression(source: str, names: frozenset[str] = frozenset()) -> ast.Ex
             exponent = node.right
             if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.operand, ast.Constant):
                 exponent = exponent.operand
-            if isinstance(exponent, ast.Constant) and abs(float(exponent.value)) > MAX_LITERAL_EXPONENT:
-                raise _reject(source, f"exponent {exponent.value!r} is too large (at most {MAX_LITERAL_EXPONENT:g})")
+            if isinstance(exponent, ast.Constant) and type(exponent.value) in (int, float) and not (
+                _finite_constant(exponent.value) and abs(float(exponent.value)) <= MAX_LITERAL_EXPONENT  # type: ignore[arg-type]
+            ):
+                raise _reject(source, f"exponent {short_repr(exponent.value)} is too large (at most {MAX_LITERAL_EXPONENT:g})")
     return tree
+
+
+def _finite_constant(value: float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer literal beyond float64's range
+        return False
 
 
 def _is_called(name: ast.Name, nodes: list[ast.AST]) -> bool:
     return any(isinstance(node, ast.Call) and node.func is name for node in nodes)
 
 
-def _evaluate(node: ast.AST, env: Mapping[str, Any], vector: bool) -> Any:
-    """Walk a checked tree. ``vector``: numpy arrays, element-wise conditionals."""
+class _NotReal(Exception):
+    """Raised in single-step evaluation by the first operation whose value is not a finite real number."""
+
+    def __init__(self, node: ast.AST, value: Any) -> None:
+        super().__init__()
+        self.node, self.value = node, value
+
+
+Bad = Any  # a boolean array (or numpy bool) of the steps where the value is not a finite real number, or None
+
+
+def _either(*bads: Bad) -> Bad:
+    present = [bad for bad in bads if bad is not None]
+    return _reduce(np.logical_or)(*present) if present else None
+
+
+def _real(node: ast.AST, value: Any, bad: Bad, single: bool) -> tuple[Any, Bad]:
+    """``value`` with the steps where this operation made it non-finite (NaN stands for complex) marked bad."""
+    finite = np.isfinite(value)
+    if finite.all():
+        return value, bad
+    if single:
+        raise _NotReal(node, value)
+    return value, _either(bad, ~finite)
+
+
+def _evaluate(node: ast.AST, env: Mapping[str, Any], single: bool) -> tuple[Any, Bad]:
+    """Walk a checked tree with numpy float64 operations: ``(values, bad steps)``.
+
+    ``single``: one step (a 1-element array), conditionals take one branch and the first operation that gives no
+    finite real number raises :class:`_NotReal`; else element-wise conditionals, and the failing steps are returned.
+    Both run the same operations on the same float64 values.
+    """
     if isinstance(node, ast.Expression):
-        return _evaluate(node.body, env, vector)
+        return _evaluate(node.body, env, single)
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return np.float64(node.value), None  # type: ignore[arg-type]
     if isinstance(node, ast.Name):
-        return env[node.id]
+        return env[node.id], None
     if isinstance(node, ast.BinOp):
-        return BINARY[type(node.op)](_evaluate(node.left, env, vector), _evaluate(node.right, env, vector))
+        (left, left_bad), (right, right_bad) = _evaluate(node.left, env, single), _evaluate(node.right, env, single)
+        return _real(node, BINARY[type(node.op)](left, right), _either(left_bad, right_bad), single)
     if isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, env, vector)
+        operand, bad = _evaluate(node.operand, env, single)
         if isinstance(node.op, ast.Not):
-            return np.logical_not(operand) if vector else float(not operand)
-        return -operand if isinstance(node.op, ast.USub) else +operand
+            return np.logical_not(operand).astype(np.float64), bad
+        return (np.negative(operand) if isinstance(node.op, ast.USub) else operand), bad
     if isinstance(node, ast.BoolOp):
-        values = [_evaluate(value, env, vector) for value in node.values]
-        if vector:
-            combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-            return _reduce(combine)(*values)
-        return float(all(values) if isinstance(node.op, ast.And) else any(values))
+        values, bads = zip(*(_evaluate(value, env, single) for value in node.values))
+        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        return _reduce(combine)(*values).astype(np.float64), _either(*bads)
     if isinstance(node, ast.Compare):
-        left = _evaluate(node.left, env, vector)
+        left, bad = _evaluate(node.left, env, single)
         result: Any = True
         for op, right_node in zip(node.ops, node.comparators):
-            right = _evaluate(right_node, env, vector)
-            test = COMPARE[type(op)](left, right)
-            result = np.logical_and(result, test) if vector else (result and test)
+            right, right_bad = _evaluate(right_node, env, single)
+            result, bad = np.logical_and(result, COMPARE[type(op)](left, right)), _either(bad, right_bad)
             left = right
-        return result if vector else float(result)
+        return np.asarray(result).astype(np.float64), bad
     if isinstance(node, ast.IfExp):
-        if vector:
-            return np.where(_evaluate(node.test, env, vector), _evaluate(node.body, env, vector), _evaluate(node.orelse, env, vector))
-        return _evaluate(node.body, env, vector) if _evaluate(node.test, env, vector) else _evaluate(node.orelse, env, vector)
+        test, test_bad = _evaluate(node.test, env, single)
+        if single:  # only the branch taken is evaluated (and can fail)
+            return _evaluate(node.body if np.ravel(test)[0] != 0 else node.orelse, env, single)
+        (body, body_bad), (orelse, orelse_bad) = _evaluate(node.body, env, single), _evaluate(node.orelse, env, single)
+        taken = test != 0
+        branch_bad = None if body_bad is None and orelse_bad is None else np.where(taken, body_bad is not None and body_bad, orelse_bad is not None and orelse_bad)
+        return np.where(taken, body, orelse), _either(test_bad, branch_bad)
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
-        args = [_evaluate(arg, env, vector) for arg in node.args]
-        if vector:
-            return VECTOR_FUNCTIONS[node.func.id](*args)
-        return SCALAR_FUNCTIONS[node.func.id][0](*args)
+        args, bads = zip(*(_evaluate(arg, env, single) for arg in node.args))
+        value = FUNCTIONS[node.func.id][0](*args)
+        if node.func.id in UNSAFE_FUNCTIONS:
+            return _real(node, value, _either(*bads), single)
+        return value, _either(*bads)
     raise AssertionError(f"unchecked node {type(node).__name__}")  # pragma: no cover - parse_expression rejects it
 
 
@@ -269,8 +299,12 @@ class Expression(Schedule):
             if not isinstance(name, str) or not name.isidentifier() or name in RESERVED or name in SCALAR_FUNCTIONS:
                 raise ValueError(f"`params` names must be identifiers other than {sorted(RESERVED)} and function names, got {name!r}")
             params[name] = check_float(f"params[{name!r}]", value)
-        _set(self, params=params)
         object.__setattr__(self, "_tree", parse_expression(self.expression, frozenset(params)))
+        _set(self, expression=str(self.expression), params=params)  # a numpy string as a plain one (loadable states)
+        object.__setattr__(self, "_env", self._constants())
+
+    def _constants(self) -> dict[str, Any]:
+        return {name: np.float64(value) for name, value in {**CONSTANTS, **self.params}.items()}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Expression) and (other.expression, other.params) == (self.expression, self.params)
@@ -285,24 +319,35 @@ class Expression(Schedule):
         object.__setattr__(self, "expression", state["expression"])
         object.__setattr__(self, "params", state["params"])
         object.__setattr__(self, "_tree", parse_expression(self.expression, frozenset(self.params)))
+        object.__setattr__(self, "_env", self._constants())
 
     def __call__(self, step: int) -> float:
-        env = {**CONSTANTS, **self.params, "step": float(step)}
+        # One step as a 1-element array: exactly the operations `values` runs on many (see the module docstring).
+        env = {**self._env, "step": np.array([step], dtype=np.float64)}  # type: ignore[attr-defined]
         try:
-            value = float(_evaluate(self._tree, env, vector=False))  # type: ignore[attr-defined]
-        except (ZeroDivisionError, OverflowError, ValueError) as error:
-            raise ValueError(f"expression {self.expression!r} failed at step {step}: {error}") from None
+            with np.errstate(all="ignore"):
+                value, _ = _evaluate(self._tree, env, single=True)  # type: ignore[attr-defined]
+        except _NotReal as failure:
+            source = self.expression.strip()
+            part = ast.get_source_segment(source, failure.node) or source
+            raise ValueError(
+                f"expression {self.expression[:80]!r} failed at step {step}: {part[:80]} is {np.ravel(failure.value)[0]}, "
+                "not a finite real number (overflow, division by zero, or outside the domain, e.g. x ** 0.5 of x < 0)"
+            ) from None
+        value = float(np.ravel(value)[0])
+        if value < 0.0:
+            raise ValueError(
+                f"expression {self.expression[:80]!r} gives {value} at step {step}; a learning-rate multiplier must be >= 0"
+            )
         return value
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
-        env = {**CONSTANTS, **self.params, "step": steps.astype(np.float64)}
-        try:
-            with np.errstate(all="ignore"):
-                values = np.broadcast_to(np.asarray(_evaluate(self._tree, env, vector=True), dtype=np.float64), steps.shape)
-        except (ZeroDivisionError, OverflowError, ValueError):  # Python-float arithmetic in parts without `step`
-            return super()._values(steps)  # the scalar form names the failing step
-        bad = ~np.isfinite(values)
-        if bad.any():  # find the first failing step with the scalar form, which names the error
-            for step in steps.ravel()[bad.ravel()][:1]:
-                self(int(step))
-        return np.array(values)
+        env = {**self._env, "step": steps.astype(np.float64)}  # type: ignore[attr-defined]
+        with np.errstate(all="ignore"):
+            value, bad = _evaluate(self._tree, env, single=False)  # type: ignore[attr-defined]
+        values = np.array(np.broadcast_to(value, steps.shape), dtype=np.float64)
+        bad = values < 0.0 if bad is None else np.broadcast_to(bad, steps.shape) | (values < 0.0)
+        if bad.any():  # the first failing step, named (and explained) by the single-step form
+            self(int(steps.ravel()[np.argmax(bad.ravel())]))
+            raise AssertionError("the single-step and vectorized forms disagree")  # pragma: no cover
+        return values

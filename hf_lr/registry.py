@@ -7,20 +7,24 @@ names through the entry-point group ``hf_lr.schedules``, loaded the first time a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import enum
 import inspect
 import numbers
+import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
 from typing import Any, overload
 
+import numpy as np
+from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from hf_lr._validation import check_int
+from hf_lr._validation import MAX_INT, check_bool, check_float, check_int, check_optional_int, short_repr
 from hf_lr.adaptive import GreedyLR, get_greedy_schedule, get_warmup_reduce_on_plateau_schedule
 from hf_lr.compose import Constant1, Decay, Join, Warmup
 from hf_lr.epochs import in_epochs
@@ -149,7 +153,13 @@ class ScheduleEntry:
     def _arguments(
         self, num_warmup_steps: int | None, num_training_steps: int | None, kwargs: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        """Validate and assemble the keyword arguments of the builder or factory."""
+        """Validate and assemble the keyword arguments of the builder or factory.
+
+        The step counts are checked (and numpy or tensor integers made plain ``int``) before any arithmetic, also
+        where the name ignores them.
+        """
+        if kwargs is not None and not isinstance(kwargs, Mapping):
+            raise TypeError(f"`scheduler_specific_kwargs` must be a dict, got {short_repr(kwargs)} ({type(kwargs).__name__})")
         kwargs = dict(kwargs or {})
         for key in kwargs:
             if not isinstance(key, str):
@@ -161,6 +171,7 @@ class ScheduleEntry:
                 )
         self.check_parameters(kwargs)
         values = {"num_warmup_steps": num_warmup_steps, "num_training_steps": num_training_steps}
+        values = {arg: check_optional_int(arg, value) for arg, value in values.items()}
         for arg, usage in self._step_usage():
             value = values[arg]
             if value is None:
@@ -250,12 +261,18 @@ def _lambda(
     num_warmup_steps: int | None = None,
     num_training_steps: int | None = None,
 ) -> Schedule:
+    vectorized = check_bool("vectorized", vectorized)
+    if params is not None and not isinstance(params, Mapping):
+        raise TypeError(f"`params` must be a dict of names to numbers, got {short_repr(params)} ({type(params).__name__})")
     if isinstance(lr_lambda, str):  # a safe expression: fits JSON and the command line, pickles, resumes
         names = dict(params or {})
         for key, value in (("num_warmup_steps", num_warmup_steps), ("num_training_steps", num_training_steps)):
             if value is not None and key in lr_lambda:
                 names[key] = value
-        return Expression(lr_lambda, names)  # always vectorized
+        try:
+            return Expression(lr_lambda, names)  # always vectorized
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"`lr_lambda`: {error}") from None
     if params:
         raise TypeError("`params` go with an expression string in `lr_lambda`, not with a function")
     if num_warmup_steps:
@@ -309,6 +326,26 @@ _builtin(
     warmup=OPTIONAL,
     training=OPTIONAL,
 )
+@contextlib.contextmanager
+def _user_names(**names: str) -> Iterator[None]:
+    """Re-raise a builder's ``TypeError``/``ValueError`` naming the arguments the user passed, not the internal ones.
+
+    ``names`` maps an internal parameter name (``Warmup``'s ``kind``) to what the user passed (``warmup_kind``), or to
+    the expression it was derived from (``num_training_steps - num_warmup_steps``); messages name arguments as
+    ```name``` and ``name=value`` (see :mod:`hf_lr._validation`).
+    """
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        for internal, passed in names.items():
+            message = message.replace(f"`{internal}`", f"`{passed}`")
+            message = re.sub(rf"(?<![\w.`]){re.escape(internal)}=", f"{passed}=", message)
+        if message == str(error):
+            raise
+        raise type(error)(message) from None
+
+
 class _WithWarmup:
     """Builds a schedule that has no warmup of its own, preceded by an optional generic :class:`Warmup`.
 
@@ -344,6 +381,7 @@ class _WithWarmup:
     ) -> Schedule:
         warmup_steps = num_warmup_steps or 0
         epochs = {key: kwargs.pop(key) for key in ("steps_per_epoch", "staircase") if key in kwargs and self._counts_epochs()}
+        derived: dict[str, str] = {}
         if self.length is not None and kwargs.get(self.length) is None and not any(k in kwargs for k in self.instead):
             if epochs.get("steps_per_epoch") is not None:
                 raise ValueError(
@@ -353,15 +391,19 @@ class _WithWarmup:
             if num_training_steps is None:
                 raise ValueError(f"this schedule needs `{self.length}` in scheduler_specific_kwargs or `num_training_steps`")
             kwargs[self.length] = num_training_steps - warmup_steps
+            derived[self.length] = "num_training_steps - num_warmup_steps" if warmup_steps else "num_training_steps"
             if kwargs[self.length] < 1:
                 raise ValueError(
                     f"`num_training_steps` must exceed `num_warmup_steps`, got num_training_steps={num_training_steps}, "
                     f"num_warmup_steps={warmup_steps}"
                 )
-        schedule = in_epochs(self.build(**kwargs), **epochs)
-        if warmup_steps or warmup_kind != "linear" or warmup_start_factor:
-            return Warmup(schedule, warmup_steps, kind=warmup_kind, start_factor=warmup_start_factor)
-        return schedule
+        with _user_names(**derived):
+            schedule = in_epochs(self.build(**kwargs), **epochs)
+        with _user_names(kind="warmup_kind", start_factor="warmup_start_factor"):
+            warmed = Warmup(schedule, warmup_steps, kind=warmup_kind, start_factor=warmup_start_factor)
+        if warmed.num_warmup_steps or warmed.kind != "linear" or warmed.start_factor:
+            return warmed
+        return schedule  # no warmup: the bare schedule (its configuration as before)
 
 
 def _with_warmup(
@@ -398,13 +440,21 @@ def _one_cycle(
     final_div_factor: float = 1e4,
     three_phase: bool = False,
 ) -> Schedule:
+    names: dict[str, str] = {}
     if epochs is not None or steps_per_epoch is not None:
         if epochs is None or steps_per_epoch is None or total_steps is not None:
             raise ValueError("one_cycle takes `total_steps` or both `epochs` and `steps_per_epoch`, as torch's OneCycleLR")
-        total_steps = epochs * steps_per_epoch
+        # Checked before multiplying: a list times a large int would allocate it (JSON can send either).
+        epochs, steps_per_epoch = check_int("epochs", epochs, minimum=1), check_int("steps_per_epoch", steps_per_epoch, minimum=1)
+        if epochs * steps_per_epoch > MAX_INT:
+            raise ValueError(
+                f"`epochs * steps_per_epoch` must be <= {MAX_INT} (2**53), got epochs={epochs}, steps_per_epoch={steps_per_epoch}"
+            )
+        total_steps, names["total_steps"] = epochs * steps_per_epoch, "epochs * steps_per_epoch"
     if total_steps is None:
         raise ValueError("one_cycle needs `total_steps` (or `num_training_steps`, or `epochs` and `steps_per_epoch`)")
-    return OneCycle(total_steps, max_lr, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)
+    with _user_names(**names):
+        return OneCycle(total_steps, max_lr, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)
 
 
 def _timm_cosine(
@@ -422,6 +472,7 @@ def _timm_cosine(
     staircase: bool = False,
 ) -> Schedule:
     warmup_t = num_warmup_steps or 0
+    names = {"warmup_t": "num_warmup_steps"}
     if steps_per_epoch is not None:  # timm's t_in_epochs: t_initial and warmup_t count epochs
         steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, minimum=1)
         if t_initial is None:
@@ -438,8 +489,11 @@ def _timm_cosine(
     if t_initial is None:
         if num_training_steps is None:
             raise ValueError("timm_cosine needs `t_initial` or `num_training_steps`")
-        t_initial = num_training_steps - warmup_t if warmup_prefix else num_training_steps
-    schedule = TimmCosine(t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay, warmup_t, warmup_lr_init, warmup_prefix)
+        prefix = check_bool("warmup_prefix", warmup_prefix)
+        t_initial = num_training_steps - warmup_t if prefix else num_training_steps
+        names["t_initial"] = "num_training_steps - num_warmup_steps" if prefix and warmup_t else "num_training_steps"
+    with _user_names(**names):
+        schedule = TimmCosine(t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay, warmup_t, warmup_lr_init, warmup_prefix)
     return in_epochs(schedule, steps_per_epoch, staircase)
 
 
@@ -452,12 +506,16 @@ def _tri_stage(
     init_lr_scale: float = 0.01,
     final_lr_scale: float = 0.01,
 ) -> Schedule:
+    hold_steps, decay_steps = check_optional_int("hold_steps", hold_steps), check_optional_int("decay_steps", decay_steps)
     if phase_ratio is not None:
-        if num_training_steps is None or len(phase_ratio) != 3 or abs(sum(phase_ratio) - 1.0) > 1e-9:
+        if not isinstance(phase_ratio, (list, tuple)):
+            raise TypeError(f"`phase_ratio` must be a list of three fractions, got {short_repr(phase_ratio)}")
+        ratios = [check_float(f"phase_ratio[{i}]", r, minimum=0.0, maximum=1.0) for i, r in enumerate(phase_ratio)]
+        if num_training_steps is None or len(ratios) != 3 or abs(sum(ratios) - 1.0) > 1e-9:
             raise ValueError(
-                f"`phase_ratio` needs `num_training_steps` and three fractions summing to 1, got phase_ratio={phase_ratio}"
+                f"`phase_ratio` needs `num_training_steps` and three fractions summing to 1, got phase_ratio={ratios}"
             )
-        num_warmup_steps, hold_steps, decay_steps = (int(num_training_steps * r) for r in phase_ratio)
+        num_warmup_steps, hold_steps, decay_steps = (int(num_training_steps * r) for r in ratios)
     hold_steps = 0 if hold_steps is None else hold_steps
     if decay_steps is None:
         if num_training_steps is None:
@@ -468,7 +526,8 @@ def _tri_stage(
                 f"`num_warmup_steps + hold_steps` must be <= `num_training_steps`, got {num_warmup_steps} + {hold_steps} "
                 f"> {num_training_steps}"
             )
-    return TriStage(num_warmup_steps, hold_steps, decay_steps, init_lr_scale, final_lr_scale)
+    with _user_names(warmup_steps="num_warmup_steps"):
+        return TriStage(num_warmup_steps, hold_steps, decay_steps, init_lr_scale, final_lr_scale)
 
 
 def _warmup_hold_decay(
@@ -480,26 +539,28 @@ def _warmup_hold_decay(
     min_lr_ratio: float = 0.0,
     warmup_kind: str = "linear",
 ) -> Schedule:
-    decay_steps = num_training_steps - num_warmup_steps - hold_steps
+    decay_steps = num_training_steps - num_warmup_steps - check_int("hold_steps", hold_steps)
     if decay_steps < 1:
         raise ValueError(
             "`num_warmup_steps + hold_steps` must be < `num_training_steps`, got "
             f"num_warmup_steps={num_warmup_steps}, hold_steps={hold_steps}, num_training_steps={num_training_steps}"
         )
-    tail: Schedule = Decay(decay_steps, decay, end=min_lr_ratio, power=power)
-    if hold_steps:
-        tail = Join((Constant1(), tail), (hold_steps,))
-    return Warmup(tail, num_warmup_steps, kind=warmup_kind)
+    with _user_names(shape="decay", end="min_lr_ratio", kind="warmup_kind"):
+        tail: Schedule = Decay(decay_steps, decay, end=min_lr_ratio, power=power)
+        if hold_steps:
+            tail = Join((Constant1(), tail), (hold_steps,))
+        return Warmup(tail, num_warmup_steps, kind=warmup_kind)
 
 
 def _deepspeed(
     num_warmup_steps: int, warmup_min_lr: float = 0.0, warmup_type: str = "log", num_training_steps: int | None = None
 ) -> Schedule:
-    return DeepSpeedWarmup(num_warmup_steps, warmup_min_lr, warmup_type, num_training_steps)
+    with _user_names(warmup_num_steps="num_warmup_steps", total_num_steps="num_training_steps"):
+        return DeepSpeedWarmup(num_warmup_steps, warmup_min_lr, warmup_type, num_training_steps)
 
 
 def _deepspeed_no_decay(num_warmup_steps: int, warmup_min_lr: float = 0.0, warmup_type: str = "log") -> Schedule:
-    return DeepSpeedWarmup(num_warmup_steps, warmup_min_lr, warmup_type)
+    return _deepspeed(num_warmup_steps, warmup_min_lr, warmup_type)
 
 
 _with_warmup("exponential", "torch ExponentialLR: gamma**step", ExponentialDecay)
@@ -611,7 +672,8 @@ class _FunctionBuilder:
         self.fn = fn
 
     def __call__(self, **kwargs: Any) -> Schedule:
-        return FunctionSchedule(self.name, self.fn, kwargs)
+        # Plain numbers: the configuration (with these values) goes into the state, which torch.load must read back.
+        return FunctionSchedule(self.name, self.fn, {key: _plain_numbers(value) for key, value in kwargs.items()})
 
 
 class _CheckedBuilder:
@@ -769,8 +831,22 @@ def _load_entry_points(only: str | None = None) -> None:
         _add(_make_entry(entry_point.name, loaded, None, entry_point.value), overwrite=False)
 
 
+def _plain_numbers(value: Any) -> Any:
+    """Numpy scalars, arrays and tensors (also inside lists and dicts) as Python numbers and lists; the rest as is."""
+    if isinstance(value, (Tensor, np.ndarray, np.generic)):
+        return value.tolist()  # a 0-dim array, a one-element tensor or a numpy scalar gives a Python scalar
+    if isinstance(value, (list, tuple)):
+        items = [_plain_numbers(v) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    return value
+
+
 def _plain_value(value: Any) -> Any:
-    """A value as ``torch.load(weights_only=True)`` reads it: callables by qualified name, tuples as lists."""
+    """A value as ``torch.load(weights_only=True)`` reads it: callables by qualified name, tuples as lists, numpy
+    scalars, arrays and tensors as Python numbers and lists."""
+    value = _plain_numbers(value)
     if isinstance(value, (list, tuple)):
         return [_plain_value(v) for v in value]
     if isinstance(value, dict):
@@ -783,7 +859,7 @@ def _plain_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)
-    return repr(value)
+    return short_repr(value)
 
 
 def _name_of(name: Any) -> str:
@@ -923,10 +999,10 @@ def get_scheduler(
     if entry.build_schedule is not None:
         schedule = _build_per_group(entry, kwargs, optimizer)
         scheduler = ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
-        scheduler.source = {
+        scheduler.source = {  # plain values only: the state must load with torch.load(weights_only=True)
             "name": entry.name,
-            "num_warmup_steps": num_warmup_steps,
-            "num_training_steps": num_training_steps,
+            "num_warmup_steps": check_optional_int("num_warmup_steps", num_warmup_steps),
+            "num_training_steps": check_optional_int("num_training_steps", num_training_steps),
             "scheduler_specific_kwargs": {k: _plain_value(v) for k, v in (scheduler_specific_kwargs or {}).items()},
         }
         return scheduler

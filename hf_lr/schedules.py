@@ -28,6 +28,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hf_lr._validation import (
+    MAX_INT,
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -55,6 +57,12 @@ __all__ = [
 ]
 
 WSD_SHAPES = ("linear", "cosine", "1-sqrt")
+# More cosine cycles than the largest step count would only sample the cosine below its period; the bound keeps
+# pi * num_cycles * progress finite (a cos(inf) is a NaN) for every step up to 2**62.
+MAX_CYCLES = float(MAX_INT)
+# boundaries() lists at most this many repeated phase changes (restarts, cycles): they are for plots, and a count
+# taken from an argument (num_cycles, cycle_limit) must not size a list.
+MAX_BOUNDARIES = 64
 NOAM_MODES = ("absolute", "peak", "scale")
 
 
@@ -361,7 +369,7 @@ class CosineWithWarmup(_LinearWarmup, _HoldEnd, _WarmupThenDecay):
         num_training_steps (`int`):
             The total number of updates.
         num_cycles (`float`, *optional*, defaults to 0.5):
-            The number of cosine waves over the decay phase (>= 0).
+            The number of cosine waves over the decay phase, in [0, 2**53].
         hold_end (`bool`, *optional*, defaults to `False`):
             Keyword-only. Hold the value of step `num_training_steps` at every later step instead of continuing the
             cosine past the end (Transformers continues it).
@@ -382,7 +390,7 @@ class CosineWithWarmup(_LinearWarmup, _HoldEnd, _WarmupThenDecay):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0))
+        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, maximum=MAX_CYCLES))
 
     def _end_step(self) -> int:
         return self.num_training_steps
@@ -416,7 +424,7 @@ class CosineWithHardRestarts(_LinearWarmup, _WarmupThenDecay):
         num_training_steps (`int`):
             The total number of updates.
         num_cycles (`float`, *optional*, defaults to 1):
-            The number of cosine cycles (> 0; fractional values end mid-cycle).
+            The number of cosine cycles, in (0, 2**53] (fractional values end mid-cycle).
         warmup_start_factor (`float`, *optional*, defaults to 0.0):
             Keyword-only. The multiplier at step 0, in [0, 1]: warmup rises linearly from it to 1 at step
             `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
@@ -432,11 +440,12 @@ class CosineWithHardRestarts(_LinearWarmup, _WarmupThenDecay):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, exclusive_minimum=True))
+        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, maximum=MAX_CYCLES, exclusive_minimum=True))
 
     def boundaries(self) -> tuple[int, ...]:
         w, t = self.num_warmup_steps, self.num_training_steps
-        restarts = [w + math.ceil((t - w) * k / self.num_cycles) for k in range(1, math.ceil(self.num_cycles))]
+        count = min(math.ceil(self.num_cycles), MAX_BOUNDARIES + 1)
+        restarts = [w + math.ceil((t - w) * k / self.num_cycles) for k in range(1, count)]
         return tuple(sorted({w, t, *(r for r in restarts if w < r < t)}))
 
     def __call__(self, step: int) -> float:
@@ -564,7 +573,8 @@ class InverseSqrt(_LinearWarmup):
         num_warmup_steps (`int`):
             The number of warmup updates ``W``.
         timescale (`int`, *optional*, defaults to `num_warmup_steps`, or 10000 without warmup):
-            The time scale of the decay (> 0).
+            The time scale of the decay (> 0, and not so small next to `num_warmup_steps` that
+            ``step + timescale - num_warmup_steps`` rounds to 0).
         warmup_start_factor (`float`, *optional*, defaults to 0.0):
             Keyword-only. The multiplier at step 0, in [0, 1]: warmup rises linearly from it to 1 at step
             `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
@@ -583,6 +593,13 @@ class InverseSqrt(_LinearWarmup):
         warmup = check_int("num_warmup_steps", self.num_warmup_steps)
         timescale = (warmup or 10_000) if self.timescale is None else self.timescale
         _set(self, num_warmup_steps=warmup, timescale=check_number("timescale", timescale, exclusive_minimum=0))
+        assert self.timescale is not None
+        scale = self.timescale
+        if not warmup + (scale - warmup) > 0:  # 1 / sqrt(0) at step num_warmup_steps, in float arithmetic
+            raise ValueError(
+                f"`timescale` is too small next to `num_warmup_steps`: step + timescale - num_warmup_steps rounds to 0 "
+                f"at step num_warmup_steps, got timescale={scale}, num_warmup_steps={warmup}"
+            )
 
     def __call__(self, step: int) -> float:
         if step < self.num_warmup_steps:
@@ -609,7 +626,8 @@ def absolute_ratio(name: str, value: float, lr: float, *, whose: str = "the grou
     """``value / lr``: an absolute learning rate as a multiplier of ``lr``.
 
     ``lr`` may be below ``value`` (the ratio is then above 1: a group below a floor rises to it, as in the library the
-    argument comes from); only ``lr == 0`` with ``value > 0`` cannot be expressed as a multiplier and is refused.
+    argument comes from); only ``lr == 0`` with ``value > 0`` cannot be expressed as a multiplier, nor a ratio that
+    overflows float64 (``1e308`` next to ``0.1``), and those are refused.
     """
     if value == 0.0:
         return 0.0
@@ -618,7 +636,10 @@ def absolute_ratio(name: str, value: float, lr: float, *, whose: str = "the grou
             f"`{name}`={value} is an absolute learning rate, which {whose} learning rate {lr} cannot reach as a "
             f"multiplier (lr * multiplier stays 0); give that group a learning rate > 0, or set `{name}`=0"
         )
-    return value / lr
+    ratio = value / lr
+    if not math.isfinite(ratio):
+        raise ValueError(f"`{name}`={value} is too large an absolute learning rate for {whose} learning rate {lr}: their ratio overflows")
+    return ratio
 
 
 @dataclasses.dataclass(frozen=True)
@@ -638,7 +659,7 @@ class _CosineToMinLR(_HoldEnd, _WarmupThenDecay):
             )
         _set(
             self,
-            num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0),
+            num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, maximum=MAX_CYCLES),
             min_lr=check_optional_float("min_lr", self.min_lr, minimum=0.0),
             min_lr_rate=check_optional_float("min_lr_rate", self.min_lr_rate, minimum=0.0, maximum=1.0),
         )
@@ -866,7 +887,7 @@ class WarmupStableDecay(Schedule):
             warmup_type=check_choice("warmup_type", self.warmup_type, WSD_SHAPES),
             decay_type=check_choice("decay_type", self.decay_type, WSD_SHAPES),
             min_lr_ratio=check_float("min_lr_ratio", self.min_lr_ratio, minimum=0.0, maximum=1.0),
-            num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0),
+            num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, maximum=MAX_CYCLES),
         )
 
     @classmethod
@@ -1021,7 +1042,13 @@ class Noam(Schedule):
         lr = base_lr if reference_lr is None else reference_lr
         if not lr > 0.0:
             raise ValueError(f"Noam's mode='absolute' needs the optimizer's learning rate > 0, got lr={lr}")
-        return dataclasses.replace(self, group_lr=lr)
+        bound = dataclasses.replace(self, group_lr=lr)
+        if not math.isfinite(bound(self.num_warmup_steps - 1)):  # the peak, the largest multiplier
+            raise ValueError(
+                f"Noam's peak learning rate factor * d_model ** -0.5 * num_warmup_steps ** -0.5 is too large for the "
+                f"optimizer's learning rate {lr} (the multiplier overflows), got factor={self.factor}, d_model={self.d_model}"
+            )
+        return bound
 
     def _scale(self) -> float:
         assert self.d_model is not None
@@ -1084,7 +1111,7 @@ class LambdaSchedule(Schedule):
     def __post_init__(self) -> None:
         if not callable(self.fn):
             raise TypeError(f"`lr_lambda` must be callable, got {self.fn!r} ({type(self.fn).__name__})")
-        _set(self, vectorized=bool(self.vectorized))
+        _set(self, vectorized=check_bool("vectorized", self.vectorized))
 
     def __call__(self, step: int) -> float:
         return float(self.fn(step))
