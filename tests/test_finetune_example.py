@@ -577,6 +577,9 @@ def test_a_second_run_is_refused_and_workers_stop_when_the_launcher_is_killed(tm
         ]
         assert not (out / "metrics.json").exists()
 
+        # Rank 1 frozen (SIGSTOP) and rank 0 blocked in a collective with it: neither could run a Python watchdog thread.
+        next(w for w in workers if w.pid != int(owner.split()[0][4:])).suspend()
+        time.sleep(1.0)
         os.killpg(launcher.pid, signal.SIGKILL)  # the launcher and its group; torchrun's workers are not in it
         launcher.wait(timeout=30)
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import json
 import logging
 import os
 import re
+import signal
 import socket
 import sys
 import threading
@@ -27,6 +29,7 @@ logger = logging.getLogger("examples")
 
 LOCK_NAME = "run.lock"
 WATCHDOG_POLL_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -217,12 +220,20 @@ def exit_when_launcher_dies() -> None:
     """A worker started by torchrun (``accelerate launch`` with several processes) exits when its launcher dies.
 
     torchrun starts each worker in a session of its own, so killing the launcher's process group (a job scheduler
-    ending the step, ``kill -- -PGID``) leaves the workers training and writing checkpoints with nobody watching. A
-    daemon thread polls the worker's parent pid, the launcher's; once the worker has been re-parented, it exits.
+    ending the step, ``kill -- -PGID``) leaves the workers training and writing checkpoints with nobody watching, or
+    stuck for ever in a collective whose peer is gone. On Linux the kernel sends this worker SIGKILL when its parent,
+    the launcher, dies (``prctl(PR_SET_PDEATHSIG)``): that works even while the worker is blocked in C++ holding the
+    GIL, where no Python thread would ever run again. Elsewhere a daemon thread polls the parent pid.
     """
     if "TORCHELASTIC_RUN_ID" not in os.environ:  # not a torchrun worker: its parent is a shell or a debugger
         return
     launcher = os.getppid()
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != launcher:  # it died between the two calls: the kernel will not tell us
+                os._exit(1)
+            return
 
     def watch() -> None:
         while os.getppid() == launcher:
