@@ -28,7 +28,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from hf_lr._validation import check_base_lr, check_bool, check_choice, check_float, check_int
 from hf_lr.compose import WARMUP_KINDS, _ramp
-from hf_lr.scheduler import STATE_FORMAT, ScheduleMismatchError
+from hf_lr.scheduler import STATE_FORMAT, _CountsUpdates, ScheduleMismatchError
 
 __all__ = ["CheckedReduceLROnPlateau", "GreedyLR", "WarmupReduceLROnPlateau", "get_greedy_schedule"]
 
@@ -600,7 +600,7 @@ class CheckedReduceLROnPlateau(_CheckedLoading, ReduceLROnPlateau):
     def state_dict(self) -> dict[str, Any]:
         """torch's ``ReduceLROnPlateau`` state (plain values; loads with ``torch.load(weights_only=True)``) and hf_lr's
         record; torch's ``load_state_dict`` takes it too."""
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_handle")}
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_hook_handle")}
         state["min_lrs"] = list(self.min_lrs)
         state["_last_lr"] = [float(lr) for lr in self._last_lr]
         state[STATE_RECORD] = self._record()
@@ -608,7 +608,7 @@ class CheckedReduceLROnPlateau(_CheckedLoading, ReduceLROnPlateau):
 
 
 
-class WarmupReduceLROnPlateau(CheckedReduceLROnPlateau):
+class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
     """Warm up over the first optimizer updates, then torch's ``ReduceLROnPlateau``.
 
     The warmup follows the optimizer's own updates: the scheduler registers a post-step hook on the optimizer, so
@@ -670,11 +670,8 @@ class WarmupReduceLROnPlateau(CheckedReduceLROnPlateau):
     def _validated_config(self, values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
         return {**super()._validated_config(values, name), **_warmup_config(values, name)}
 
-    def _hook(self) -> None:
-        self._handle = self.optimizer.register_step_post_hook(self._after_optimizer_step)
-
     def _after_optimizer_step(self, optimizer: Optimizer, args: Any, kwargs: Any) -> None:
-        self.updates += 1
+        super()._after_optimizer_step(optimizer, args, kwargs)
         if self.updates <= self.num_warmup_steps:
             self._apply_warmup()
 
@@ -708,14 +705,6 @@ class WarmupReduceLROnPlateau(CheckedReduceLROnPlateau):
         else:
             super()._restore_lrs(saved_lrs)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_handle", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._hook()
 
 
 def _warmup_config(values: Mapping[str, Any], name: Namer) -> dict[str, Any]:

@@ -62,6 +62,24 @@ def _check_schedule(name: str, value: Any) -> Schedule:
     return value
 
 
+class _Wraps(Schedule):
+    """Base of the schedules that wrap one child, ``self.schedule``: binding, and whether it needs a base or a
+    reference lr, pass through to the child."""
+
+    schedule: Schedule
+
+    @property
+    def needs_base_lr(self) -> bool:  # type: ignore[override]
+        return self.schedule.needs_base_lr
+
+    @property
+    def uses_reference_lr(self) -> bool:  # type: ignore[override]
+        return self.schedule.uses_reference_lr
+
+    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
+        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr, reference_lr))  # type: ignore[call-arg]
+
+
 @dataclasses.dataclass(frozen=True)
 class Constant1(Schedule):
     """The constant multiplier 1, as a building block (``hold`` phases of joins).
@@ -176,7 +194,7 @@ def _ramp(kind: str, step: Any, num_steps: int, start: float, xp: Any) -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
-class Warmup(Schedule):
+class Warmup(_Wraps):
     """Warm any schedule up over ``num_warmup_steps`` updates.
 
     During warmup the multiplier ramps (``kind``: ``"linear"``, ``"cosine"``, ``"exponential"`` (geometric, needs
@@ -220,17 +238,6 @@ class Warmup(Schedule):
         )
         if self.kind == "exponential" and self.start_factor == 0.0:
             raise ValueError("an exponential warmup needs `start_factor` > 0 (it is geometric), got start_factor=0.0")
-
-    @property
-    def needs_base_lr(self) -> bool:  # type: ignore[override]
-        return self.schedule.needs_base_lr
-
-    @property
-    def uses_reference_lr(self) -> bool:  # type: ignore[override]
-        return self.schedule.uses_reference_lr
-
-    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
-        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr, reference_lr))
 
     def _inner_step(self, step: Any) -> Any:
         return step - self.num_warmup_steps if self.prefix else step
@@ -443,7 +450,7 @@ class Floor(Schedule):
 
 
 @dataclasses.dataclass(frozen=True)
-class Cycles(Schedule):
+class Cycles(_Wraps):
     """Repeat a schedule in cycles: cycle ``i`` lasts ``period * period_mult ** i`` updates, scaled by ``decay ** i``.
 
     The child runs on the cycle's clock and should span ``period`` updates (its value at the cycle's length is where
@@ -483,17 +490,6 @@ class Cycles(Schedule):
             decay=check_float("decay", self.decay, minimum=0.0, maximum=1.0, exclusive_minimum=True),
             limit=check_optional_int("limit", self.limit, minimum=1),
         )
-
-    @property
-    def needs_base_lr(self) -> bool:  # type: ignore[override]
-        return self.schedule.needs_base_lr
-
-    @property
-    def uses_reference_lr(self) -> bool:  # type: ignore[override]
-        return self.schedule.uses_reference_lr
-
-    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
-        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr, reference_lr))
 
     def cycle_start(self, index: int) -> int:
         """The global step at which cycle ``index`` starts."""

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from hf_lr._validation import check_int
+from hf_lr.compose import _Wraps
 from hf_lr.schedules import Schedule, _set, check_flag
 
 __all__ = ["Epochs", "in_epochs"]
@@ -29,7 +30,7 @@ def _lengths_in_updates(schedule: Schedule, steps_per_epoch: int) -> Schedule:
 
 
 @dataclasses.dataclass(frozen=True)
-class Epochs(Schedule):
+class Epochs(_Wraps):
     """A schedule whose lengths are given in epochs, evaluated at every optimizer update.
 
     ``schedule``'s lengths (``step_size``, ``milestones``, ``T_max``, ``T_0``, timm's ``t_initial`` and ``warmup_t``)
@@ -84,17 +85,6 @@ class Epochs(Schedule):
         )
         # The per-update form, built once (not a field: the configuration records the lengths in epochs).
         _set(self, _per_update=_lengths_in_updates(self.schedule, self.steps_per_epoch))
-
-    @property
-    def needs_base_lr(self) -> bool:  # type: ignore[override]
-        return self.schedule.needs_base_lr
-
-    @property
-    def uses_reference_lr(self) -> bool:  # type: ignore[override]
-        return self.schedule.uses_reference_lr
-
-    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
-        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr, reference_lr))
 
     def __call__(self, step: int) -> float:
         if self.staircase:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr.compose import _Wraps
 from hf_lr.schedules import Schedule, _set
 
 __all__ = ["Extension", "EXTENSION_MODES", "EXTENSION_SHAPES"]
@@ -33,7 +34,7 @@ def _fraction(shape: str, progress: Any, xp: Any) -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
-class Extension(Schedule):
+class Extension(_Wraps):
     """``schedule`` until update ``at``, then a continuation that starts from its value there and ends at ``new_end``.
 
     Modes:
@@ -121,18 +122,6 @@ class Extension(Schedule):
                 )
         elif self.num_warmup_steps and self.mode != "rewarm":
             raise ValueError(f"`num_warmup_steps` goes with mode='rewarm', got mode={self.mode!r}")
-
-    # binding and description pass through to the original schedule
-    @property
-    def needs_base_lr(self) -> bool:  # type: ignore[override]
-        return self.schedule.needs_base_lr
-
-    @property
-    def uses_reference_lr(self) -> bool:  # type: ignore[override]
-        return self.schedule.uses_reference_lr
-
-    def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
-        return dataclasses.replace(self, schedule=self.schedule.bind(base_lr, reference_lr))
 
     def horizon(self) -> int | None:
         return self.new_end

@@ -12,7 +12,7 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler
 
-from hf_lr._validation import check_base_lr, check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr._validation import check_base_lr, check_choice, check_int
 from hf_lr.extension import EXTENSION_SHAPES, Extension
 from hf_lr.schedules import LambdaSchedule, Schedule, WarmupStableDecay
 
@@ -39,6 +39,29 @@ def _innermost(optimizer: Optimizer) -> Optimizer:
         optimizer = optimizer.optimizer  # type: ignore[attr-defined]
         seen.add(id(optimizer))
     return optimizer
+
+
+class _CountsUpdates:
+    """Mixin: ``self.updates`` counts real optimizer updates, through a step hook on the innermost optimizer (skipped
+    updates never call it). Pickles without the hook's handle and registers the hook again when unpickled."""
+
+    optimizer: Optimizer
+    updates: int
+
+    def _hook(self) -> None:
+        self._hook_handle = _innermost(self.optimizer).register_step_post_hook(self._after_optimizer_step)
+
+    def _after_optimizer_step(self, optimizer: Optimizer, args: Any, kwargs: Any) -> None:
+        self.updates += 1
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_hook_handle", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._hook()
 
 
 def _extensions(config: Any) -> tuple[list[dict[str, Any]], Any]:
@@ -168,7 +191,7 @@ def _config_differences(saved: Any, live: Any, prefix: str = "") -> list[str]:
     return [] if saved == live else [f"{prefix.rstrip('.')}: saved {saved!r}, live {live!r}"]
 
 
-class ScheduleLR(LambdaLR):
+class ScheduleLR(_CountsUpdates, LambdaLR):
     """A :class:`torch.optim.lr_scheduler.LambdaLR` whose multipliers are closed-form hf_lr schedules.
 
     Group ``i``'s learning rate at update ``step`` is ``base_lrs[i] * schedule_i(step)``, where ``base_lrs[i]`` is the
@@ -257,23 +280,8 @@ class ScheduleLR(LambdaLR):
         self.updates, self._offset = last_epoch + 1, 0
         self._overrun_warned = False
         self._extension_on_load: dict[str, Any] | None = None
-        self._hook(optimizer)
         LRScheduler.__init__(self, optimizer, last_epoch)
-
-    def _hook(self, optimizer: Optimizer) -> None:
-        self._hook_handle = _innermost(optimizer).register_step_post_hook(self._count_update)
-
-    def _count_update(self, optimizer: Optimizer, args: Any, kwargs: Any) -> None:
-        self.updates += 1
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_hook_handle", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._hook(self.optimizer)
+        self._hook()
 
     @staticmethod
     def _repair_initial_lr(
@@ -375,7 +383,10 @@ class ScheduleLR(LambdaLR):
             self.last_epoch = max(0, self.updates - self._offset)
         if self._horizon is not None and self.last_epoch > self._horizon and not self._overrun_warned:
             self._warn_overrun()
-        lrs = self.get_lr()
+        self._set_lrs(self.get_lr())
+
+    def _set_lrs(self, lrs: list[float]) -> None:
+        """Write ``lrs`` into the optimizer (tensor lrs in place) and record them as the last lrs."""
         for group, lr in zip(self.optimizer.param_groups, lrs):
             current = group["lr"]
             # `type(...) is float` first: isinstance against torch.Tensor's metaclass costs ~4x more per group.
@@ -414,18 +425,14 @@ class ScheduleLR(LambdaLR):
             stacklevel=4,
         )
 
-    def _install(self, schedules: list[Schedule]) -> None:
-        """Replace the (unbound) schedules and set the lrs of the current step (unchanged at the switch)."""
-        self.schedules = schedules
+    def _install(self, change: Callable[[Schedule], Schedule]) -> None:
+        """Replace each distinct (unbound) schedule by ``change(schedule)`` and set the lrs of the current step
+        (unchanged at the switch)."""
+        changed = {schedule: change(schedule) for schedule in dict.fromkeys(self.schedules)}
+        self.schedules = [changed[schedule] for schedule in self.schedules]
         self._bind()
         self._overrun_warned = False
-        lrs = self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            if isinstance(group["lr"], Tensor):
-                group["lr"].fill_(lr)
-            else:
-                group["lr"] = lr
-        self._last_lr = lrs
+        self._set_lrs(self.get_lr())
 
     def _at(self) -> int:
         if self.last_epoch < 0:
@@ -482,11 +489,9 @@ class ScheduleLR(LambdaLR):
         options = {"num_warmup_steps": num_warmup_steps, "peak": peak, "shape": shape, "end": end} if mode == "rewarm" else {}
         if mode == "stretch" and (num_warmup_steps or end is not None):
             raise ValueError("`num_warmup_steps` and `end` go with mode='rewarm'; mode='stretch' keeps the curve's shape and end")
-        extended = {
-            schedule: Extension(schedule, at=at, new_end=num_training_steps, mode=mode, old_end=schedule.horizon(), **options)
-            for schedule in dict.fromkeys(self.schedules)
-        }
-        self._install([extended[schedule] for schedule in self.schedules])
+        self._install(
+            lambda schedule: Extension(schedule, at=at, new_end=num_training_steps, mode=mode, old_end=schedule.horizon(), **options)
+        )
 
     def start_decay(self, num_decay_steps: int | None = None, shape: str | None = None, end: float | None = None) -> None:
         """Start the cooldown now: decay from the current lr to `end` over `num_decay_steps` updates (WSD-style).
@@ -512,8 +517,8 @@ class ScheduleLR(LambdaLR):
             [0.75, 0.5, 0.25, 0.0]
         """
         at = self._at()
-        decayed = {}
-        for schedule in dict.fromkeys(self.schedules):
+
+        def decay(schedule: Schedule) -> Schedule:
             own = schedule if isinstance(schedule, WarmupStableDecay) and schedule.num_stable_steps is None else None
             steps = num_decay_steps if num_decay_steps is not None else (own.num_decay_steps if own else None)
             if steps is None:
@@ -524,8 +529,9 @@ class ScheduleLR(LambdaLR):
             shape_ = shape if shape is not None else (own.decay_type if own else "cosine")
             shape_ = check_choice("shape", shape_, EXTENSION_SHAPES)
             end_ = end if end is not None else (own.min_lr_ratio if own else 0.0)
-            decayed[schedule] = Extension(schedule, at=at, new_end=at + steps, mode="decay", shape=shape_, end=end_)
-        self._install([decayed[schedule] for schedule in self.schedules])
+            return Extension(schedule, at=at, new_end=at + steps, mode="decay", shape=shape_, end=end_)
+
+        self._install(decay)
 
     def allow_extension(self, mode: str = "stretch", **options: Any) -> None:
         """Accept, at the next :meth:`load_state_dict`, a state saved with a smaller size: extend it instead.
