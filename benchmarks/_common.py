@@ -191,7 +191,7 @@ def _scaled_example(name: str, total: int) -> Case:
     lengths = [w or 0, t or 0]
     lengths += [v for k, v in kwargs.items() if k in STEP_LIKE and isinstance(v, int)]
     lengths += list(kwargs.get("milestones", []))
-    factor = max(1, total // max(1, max(lengths)))
+    factor = max(1, total // max(1, *lengths))
     scaled = {
         k: v * factor if k in STEP_LIKE and isinstance(v, int) else [m * factor for m in v] if k == "milestones" else v
         for k, v in kwargs.items()

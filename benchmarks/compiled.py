@@ -23,7 +23,7 @@ TOTAL = 10**5
 WIDTH, LAYERS = 256, 8
 
 
-def _model_and_optimizer(tensor_lr: bool):  # noqa: ANN202
+def _model_and_optimizer(tensor_lr: bool):
     import torch
 
     torch.manual_seed(0)
@@ -41,7 +41,7 @@ def _model_and_optimizer(tensor_lr: bool):  # noqa: ANN202
     return model, torch.optim.AdamW(groups, lr=groups[0]["lr"])
 
 
-def _compiled_step(optimizer, counter):  # noqa: ANN001, ANN202
+def _compiled_step(optimizer, counter):
     import torch
 
     @torch.compile(backend=counter)
@@ -115,7 +115,7 @@ def measure(quick: bool, steps: int) -> tuple[list[list[str]], list[list[str]], 
     eager_scheduler = hf_scheduler("cosine", eager_optimizer, case)
     eager_optimizer.step()
 
-    def run(optimizer_step, scheduler):  # noqa: ANN001, ANN202
+    def run(optimizer_step, scheduler):
         def one() -> None:
             optimizer_step()
             scheduler.step()

@@ -25,13 +25,13 @@ VARIANTS = {
 }
 
 
-def _optimizer():  # noqa: ANN202
+def _optimizer():
     import torch
 
     return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
 
 
-def _step_curve(scheduler, num_steps: int) -> list[float]:  # noqa: ANN001
+def _step_curve(scheduler, num_steps: int) -> list[float]:
     lrs = []
     append, step, last = lrs.append, scheduler.step, scheduler.get_last_lr
     for _ in range(num_steps):
@@ -40,7 +40,7 @@ def _step_curve(scheduler, num_steps: int) -> list[float]:  # noqa: ANN001
     return lrs
 
 
-def _incumbent(name: str, case):  # noqa: ANN001, ANN202
+def _incumbent(name: str, case):
     if name in VARIANTS:
         name, case = PLAIN_FUNCTION, cases(TOTAL)[PLAIN_FUNCTION]
     optimizer = _optimizer()
@@ -51,7 +51,7 @@ def _incumbent(name: str, case):  # noqa: ANN001, ANN202
     return scheduler, what
 
 
-def _lr_curve(name: str, case, size: int):  # noqa: ANN001, ANN202
+def _lr_curve(name: str, case, size: int):
     import hf_lr
 
     return hf_lr.lr_curve(
@@ -79,7 +79,9 @@ def measure(quick: bool, stepping_steps: int) -> tuple[list[list[str]], list[tup
         for _ in range(3 if slow else rounds):
             for size in SIZES:
                 calls = 1 if slow else 10**6 // size  # 10 calls of the 10^5 curve per round, 1 of the 10^6 curve
-                seconds = time_once(lambda size=size, calls=calls: [_lr_curve(name, case, size) for _ in range(calls)], 1)
+                seconds = time_once(
+                    lambda size=size, calls=calls: [_lr_curve(name, case, size) for _ in range(calls)], 1
+                )
                 curve[size].append(seconds.median / calls)
             scheduler, what = _incumbent(name, case)
             per_step.append(time_once(lambda: _step_curve(scheduler, stepping_steps), 1).samples[0] / stepping_steps)
@@ -122,7 +124,8 @@ def measure(quick: bool, stepping_steps: int) -> tuple[list[list[str]], list[tup
         (
             "lr_curve for 10^6 steps >= 100x faster than stepping, every closed-form name (with a vectorized form)",
             not misses,
-            f"lowest {vectorized[lowest]:.0f}x ({lowest})" + (f"; below 100x: {', '.join(misses)}" if misses else "")
+            f"lowest {vectorized[lowest]:.0f}x ({lowest})"
+            + (f"; below 100x: {', '.join(misses)}" if misses else "")
             + f"; `lambda` with a plain Python function (called once per update, not vectorizable): "
             f"{speed[PLAIN_FUNCTION]:.0f}x, with vectorized=True {speed['lambda (vectorized=True)']:.0f}x, "
             f"as an expression {speed['lambda (expression)']:.0f}x",

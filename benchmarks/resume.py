@@ -14,7 +14,7 @@ RESUME_AT = 10**9
 TOTAL = 2 * 10**9  # the resume step lies inside the schedule
 
 
-def _optimizer():  # noqa: ANN202
+def _optimizer():
     import torch
 
     optimizer = torch.optim.AdamW(
@@ -44,9 +44,7 @@ def measure(quick: bool) -> tuple[list[list[str]], list[tuple[str, bool, str]]]:
         value = ratio(timing["at 10^9"], timing["at 0"])
         fastest = min_ratio(timing["at 10^9"], timing["at 0"])
         worst = max(worst, (value, name))
-        rows.append(
-            [name, timing["at 0"].text("us"), timing["at 10^9"].text("us"), f"{value:.2f}x", f"{fastest:.2f}x"]
-        )
+        rows.append([name, timing["at 0"].text("us"), timing["at 10^9"].text("us"), f"{value:.2f}x", f"{fastest:.2f}x"])
     targets = [
         (
             "resume construction at 10^9 within 2x of construction at 0",

@@ -16,7 +16,7 @@ GROUPS = (1, 10, 100, 1000)
 WARMUP, TOTAL = 100, 10**9  # long enough that no run reaches the end
 
 
-def _optimizer(num_groups: int, tensor_lr: bool):  # noqa: ANN202
+def _optimizer(num_groups: int, tensor_lr: bool):
     import torch
 
     groups = [

@@ -18,9 +18,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import hf_lr  # noqa: E402
+import hf_lr
 
 T, W = 1000, 100
 
@@ -48,7 +48,11 @@ GALLERY: dict[str, tuple[int | None, int | None, dict[str, Any]]] = {
     "polynomial_lr": (W, None, {"total_iters": 800, "power": 2.0}),
     "linear_lr": (None, None, {"start_factor": 0.25, "total_iters": 300}),
     "constant_lr": (None, None, {"factor": 0.5, "total_iters": 300}),
-    "timm_cosine": (W, T, {"t_initial": 300, "cycle_limit": 3, "cycle_decay": 0.6, "lr_min": 0.05, "warmup_lr_init": 0.01}),
+    "timm_cosine": (
+        W,
+        T,
+        {"t_initial": 300, "cycle_limit": 3, "cycle_decay": 0.6, "lr_min": 0.05, "warmup_lr_init": 0.01},
+    ),
     "tri_stage": (W, T, {"hold_steps": 300, "init_lr_scale": 0.05, "final_lr_scale": 0.02}),
     "warmup_hold_decay": (W, T, {"hold_steps": 300, "decay": "cosine", "min_lr_ratio": 0.05}),
     "deepspeed_warmup": (W, None, {"warmup_min_lr": 0.0}),
@@ -59,7 +63,9 @@ GALLERY: dict[str, tuple[int | None, int | None, dict[str, Any]]] = {
 def draw(name: str, ax: Any) -> None:
     warmup, total, kwargs = GALLERY[name]
     described = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k != "lr_lambda")
-    hf_lr.plot((name, kwargs), num_steps=T + 100, num_warmup_steps=warmup, num_training_steps=total, ax=ax, labels=[name])
+    hf_lr.plot(
+        (name, kwargs), num_steps=T + 100, num_warmup_steps=warmup, num_training_steps=total, ax=ax, labels=[name]
+    )
     ax.set_title("\n".join([name, *textwrap.wrap(described, 48)]), fontsize=8.5)
     ax.get_legend().remove()
     ax.set_ylabel("lr (multiplier)")
@@ -81,11 +87,16 @@ def draw_extensions(path: Path) -> None:
         return hf_lr.lr_curve(scheduler, steps)
 
     cosine = lambda o: hf_lr.get_scheduler("cosine_with_min_lr", o, W, T, {"min_lr_rate": 0.05})  # noqa: E731
-    wsd = lambda o: hf_lr.get_scheduler("warmup_stable_decay", o, W, None, {"num_decay_steps": 300, "decay_type": "1-sqrt", "min_lr_ratio": 0.05})  # noqa: E731
+    wsd = lambda o: hf_lr.get_scheduler(  # noqa: E731
+        "warmup_stable_decay", o, W, None, {"num_decay_steps": 300, "decay_type": "1-sqrt", "min_lr_ratio": 0.05}
+    )
     figure, ax = plt.subplots(figsize=(9.5, 3.4))
     ax.plot(curve(cosine, None, 0), "k--", lw=1, label="cosine_with_min_lr, sized 1000")
     ax.plot(curve(cosine, lambda s: s.extend(1600), 600), label="extend(1600) at update 600 (stretch)")
-    ax.plot(curve(cosine, lambda s: s.extend(1600, "rewarm", num_warmup_steps=100, peak=0.6), 1000), label="extend(1600, 'rewarm') at 1000")
+    ax.plot(
+        curve(cosine, lambda s: s.extend(1600, "rewarm", num_warmup_steps=100, peak=0.6), 1000),
+        label="extend(1600, 'rewarm') at 1000",
+    )
     ax.plot(curve(wsd, lambda s: s.start_decay(), 1200), label="open-ended WSD, start_decay() at 1200")
     for x in (600, 1000, 1200):
         ax.axvline(x, color="0.8", lw=0.8, zorder=0)

@@ -1,6 +1,6 @@
 """Print a few hf_lr schedules side by side, and check them against Transformers when it is installed.
 
-    python examples/demo.py [--num-training-steps 100] [--num-warmup-steps 10] [--lr 1e-3]
+python examples/demo.py [--num-training-steps 100] [--num-warmup-steps 10] [--lr 1e-3]
 """
 
 from __future__ import annotations

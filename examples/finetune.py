@@ -36,13 +36,15 @@ import torch
 import hf_lr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from helpers import checkpoints, launch, records, task  # noqa: E402  (examples/helpers: the plumbing)
+from helpers import checkpoints, launch, records, task
 
 PROG = "finetune.py"
 CUSTOM_SCHEDULE_NAME = "warmup_exponential_decay"
 
 
-def warmup_exponential_decay(step: int, *, num_warmup_steps: int, num_training_steps: int, final_ratio: float = 0.05) -> float:
+def warmup_exponential_decay(
+    step: int, *, num_warmup_steps: int, num_training_steps: int, final_ratio: float = 0.05
+) -> float:
     """A custom schedule, registered the way users add theirs: a module-level multiplier of the update count."""
     if step < num_warmup_steps:
         return step / max(1, num_warmup_steps)
@@ -60,10 +62,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output_dir", default="outputs/finetune", help="The model, checkpoints and records go here.")
     parser.add_argument("--learning_rate", type=float, default=2e-3)
     parser.add_argument("--classifier_learning_rate", type=float, help="The head's own lr (a third parameter group).")
-    parser.add_argument("--lr_scheduler_type", default="linear", help=f"Any hf_lr name (`python -m hf_lr list`), or {CUSTOM_SCHEDULE_NAME}.")
+    parser.add_argument(
+        "--lr_scheduler_type",
+        default="linear",
+        help=f"Any hf_lr name (`python -m hf_lr list`), or {CUSTOM_SCHEDULE_NAME}.",
+    )
     parser.add_argument("--num_warmup_steps", type=int, help="Warmup, in optimizer updates.")
-    parser.add_argument("--warmup_ratio", type=launch.fraction, help="Warmup as a fraction of the updates (rounded up).")
-    parser.add_argument("--scheduler_kwargs", type=launch.json_object, default={}, help='The schedule\'s parameters: \'{"d_model": 32}\'.')
+    parser.add_argument(
+        "--warmup_ratio", type=launch.fraction, help="Warmup as a fraction of the updates (rounded up)."
+    )
+    parser.add_argument(
+        "--scheduler_kwargs",
+        type=launch.json_object,
+        default={},
+        help="The schedule's parameters: '{\"d_model\": 32}'.",
+    )
     parser.add_argument("--num_train_epochs", type=int, default=3)
     parser.add_argument("--max_train_steps", type=int, help="Optimizer updates in all; overrides --num_train_epochs.")
     parser.add_argument("--gradient_accumulation_steps", type=int, default=1)
@@ -75,11 +88,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Resume a checkpoint whose run was sized for fewer updates (a larger --max_train_steps now): extend its "
         "schedule from the checkpoint's update ('stretch': same shape; 'rewarm': warm up again over this run's warmup).",
     )  # fmt: skip
-    parser.add_argument("--with_tracking", action=argparse.BooleanOptionalAction, default=True, help="TensorBoard logs.")
+    parser.add_argument(
+        "--with_tracking", action=argparse.BooleanOptionalAction, default=True, help="TensorBoard logs."
+    )
     launch.add_arguments(parser)
     task.add_arguments(parser)
     args = parser.parse_args(argv)
-    launch.check_at_least_one(parser, args, "num_train_epochs", "max_train_steps", "gradient_accumulation_steps", "checkpointing_steps")
+    launch.check_at_least_one(
+        parser, args, "num_train_epochs", "max_train_steps", "gradient_accumulation_steps", "checkpointing_steps"
+    )
     task.check_arguments(parser, args)
     if args.num_warmup_steps is not None and args.warmup_ratio is not None:
         parser.error("pass --num_warmup_steps or --warmup_ratio, not both")
@@ -87,7 +104,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         entry = hf_lr.get_schedule_entry(args.lr_scheduler_type)
         entry.check_parameters(args.scheduler_kwargs)
         if args.max_train_steps is not None and not entry.metric_driven:  # else known once the data is loaded
-            hf_lr.build_schedule(entry.name, warmup_steps(args, args.max_train_steps), args.max_train_steps, **args.scheduler_kwargs)
+            hf_lr.build_schedule(
+                entry.name, warmup_steps(args, args.max_train_steps), args.max_train_steps, **args.scheduler_kwargs
+            )
     except (ValueError, TypeError) as error:
         parser.error(f"--lr_scheduler_type {args.lr_scheduler_type}: {error}")
     if entry.metric_driven:
@@ -97,7 +116,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def warmup_steps(args: argparse.Namespace, max_train_steps: int) -> int:
     """The warmup in optimizer updates: --num_warmup_steps, or --warmup_ratio of the run (rounded up)."""
-    return args.num_warmup_steps if args.num_warmup_steps is not None else math.ceil((args.warmup_ratio or 0) * max_train_steps)
+    return (
+        args.num_warmup_steps
+        if args.num_warmup_steps is not None
+        else math.ceil((args.warmup_ratio or 0) * max_train_steps)
+    )
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -122,7 +145,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             return train(args, accelerator, output_dir, checkpoint)
 
 
-def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoint: checkpoints.Checkpoint | None) -> dict[str, Any]:
+def train(
+    args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoint: checkpoints.Checkpoint | None
+) -> dict[str, Any]:
     from accelerate.utils import set_seed
     from torch.utils.data import DataLoader
     from tqdm.auto import tqdm
@@ -135,7 +160,9 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
     collator = DataCollatorWithPadding(tokenizer)
     train_loader = DataLoader(train_set, shuffle=True, collate_fn=collator, batch_size=args.per_device_train_batch_size)
     eval_loader = DataLoader(eval_set, collate_fn=collator, batch_size=args.per_device_eval_batch_size)
-    optimizer = torch.optim.AdamW(task.parameter_groups(model, args.weight_decay, args.classifier_learning_rate), lr=args.learning_rate)
+    optimizer = torch.optim.AdamW(
+        task.parameter_groups(model, args.weight_decay, args.classifier_learning_rate), lr=args.learning_rate
+    )
     if by_initial_lr:  # route 1: optimizer.load_state_dict; its param groups carry `initial_lr`, the schedule's base
         checkpoints.load_optimizer_state(checkpoint, optimizer, PROG)
 
@@ -145,7 +172,9 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
     max_train_steps = args.max_train_steps or args.num_train_epochs * updates_per_epoch
     completed_steps = checkpoint.completed_steps if checkpoint is not None else 0
     if completed_steps > max_train_steps:
-        launch.flag_error(PROG, f"the checkpoint has {completed_steps} updates, more than the {max_train_steps} of this run")
+        launch.flag_error(
+            PROG, f"the checkpoint has {completed_steps} updates, more than the {max_train_steps} of this run"
+        )
     num_warmup_steps = warmup_steps(args, max_train_steps)
     # Extending (--extend_schedule): route 1 builds the checkpoint's schedule and extends it now; route 2 builds this
     # run's and lets load_state_dict rebuild the saved one and extend it (any other change is still refused).
@@ -153,7 +182,11 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
     grow = extend and by_initial_lr and checkpoint.state.get("max_train_steps") != max_train_steps  # type: ignore[union-attr]
     if grow and "Extension" in json.dumps(checkpoint.state.get("schedules")):  # type: ignore[union-attr]
         launch.flag_error(PROG, "this checkpoint's schedule was already extended: resume it with --resume_method state")
-    size, warmup = (checkpoint.state["max_train_steps"], checkpoint.state["num_warmup_steps"]) if grow else (max_train_steps, num_warmup_steps)  # type: ignore[union-attr]
+    size, warmup = (
+        (checkpoint.state["max_train_steps"], checkpoint.state["num_warmup_steps"])
+        if grow
+        else (max_train_steps, num_warmup_steps)
+    )  # type: ignore[union-attr]
     try:  # (a name without warmup or without a total ignores the argument, as in Transformers)
         lr_scheduler = hf_lr.get_scheduler(
             args.lr_scheduler_type,
@@ -166,7 +199,9 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
     except (ValueError, TypeError) as error:  # e.g. a warmup longer than the run
         launch.flag_error(PROG, f"--lr_scheduler_type {args.lr_scheduler_type}: {error}")
     if checkpoint is not None and not (extend and not by_initial_lr):  # route 1 never reads its scheduler state
-        checkpoints.check_compatible(checkpoint, lr_scheduler, accelerator.num_processes, args.gradient_accumulation_steps)
+        checkpoints.check_compatible(
+            checkpoint, lr_scheduler, accelerator.num_processes, args.gradient_accumulation_steps
+        )
     rewarm = {"num_warmup_steps": num_warmup_steps} if extend == "rewarm" else {}
     if grow:
         lr_scheduler.extend(max_train_steps, extend, **rewarm)
@@ -176,12 +211,19 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
     model, optimizer, lr_scheduler = accelerator.prepare(model, optimizer, lr_scheduler)
     if checkpoint is not None and not by_initial_lr:  # route 2: everything, the scheduler through its state_dict
         accelerator.load_state(str(checkpoint.path))
-    run_state = {"lr_scheduler_type": args.lr_scheduler_type, "max_train_steps": max_train_steps, "num_warmup_steps": num_warmup_steps,
-                 "num_processes": accelerator.num_processes, "gradient_accumulation_steps": args.gradient_accumulation_steps,
-                 "schedules": checkpoints.schedule_record(lr_scheduler.scheduler)}  # fmt: skip
+    run_state = {
+        "lr_scheduler_type": args.lr_scheduler_type, "max_train_steps": max_train_steps,
+        "num_warmup_steps": num_warmup_steps, "num_processes": accelerator.num_processes,
+        "gradient_accumulation_steps": args.gradient_accumulation_steps,
+        "schedules": checkpoints.schedule_record(lr_scheduler.scheduler),
+    }  # fmt: skip
     if checkpoint is not None:
-        accelerator.print(f"resumed from {checkpoint.path} by route {args.resume_method!r} after {completed_steps} updates")
-    recorder = records.RunRecords(accelerator, output_dir, completed_steps, len(optimizer.param_groups), bool(accelerator.log_with), "finetune")
+        accelerator.print(
+            f"resumed from {checkpoint.path} by route {args.resume_method!r} after {completed_steps} updates"
+        )
+    recorder = records.RunRecords(
+        accelerator, output_dir, completed_steps, len(optimizer.param_groups), bool(accelerator.log_with), "finetune"
+    )
     progress = tqdm(total=max_train_steps, initial=completed_steps, disable=not accelerator.is_local_main_process)
 
     first_epoch, skip_updates = divmod(completed_steps, updates_per_epoch)
@@ -215,7 +257,9 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
             completed_steps += 1
             progress.update(1)
             if args.checkpointing_steps and completed_steps % args.checkpointing_steps == 0:
-                checkpoints.save(accelerator, model, tokenizer, output_dir, {"completed_steps": completed_steps, **run_state})
+                checkpoints.save(
+                    accelerator, model, tokenizer, output_dir, {"completed_steps": completed_steps, **run_state}
+                )
             if completed_steps == max_train_steps:
                 break
     progress.close()
@@ -225,16 +269,22 @@ def train(args: argparse.Namespace, accelerator: Any, output_dir: Path, checkpoi
     for batch in eval_loader:
         with torch.no_grad():
             batch_logits = model(**batch).logits.float()
-        batch_logits, batch_labels = accelerator.gather_for_metrics((batch_logits, batch["labels"]))  # in order, once each
+        batch_logits, batch_labels = accelerator.gather_for_metrics(
+            (batch_logits, batch["labels"])
+        )  # in order, once each
         logits.append(batch_logits.cpu())
         labels.append(batch_labels.cpu())
-    checkpoints.save_pretrained(accelerator, model, tokenizer, output_dir)  # the fine-tuned model: from_pretrained(OUTPUT_DIR)
+    checkpoints.save_pretrained(
+        accelerator, model, tokenizer, output_dir
+    )  # the fine-tuned model: from_pretrained(OUTPUT_DIR)
     metrics = recorder.finish(
         torch.cat(logits), torch.cat(labels), completed_steps, max_train_steps=max_train_steps, num_warmup_steps=num_warmup_steps,
         lr_scheduler_type=args.lr_scheduler_type, resumed_from=str(checkpoint.path) if checkpoint else None,
         resume_method=args.resume_method if checkpoint else None,
     )  # fmt: skip
-    accelerator.print(f"eval: accuracy {metrics['eval_accuracy']:.4f}, loss {metrics['eval_loss']:.4f} after {completed_steps} updates")
+    accelerator.print(
+        f"eval: accuracy {metrics['eval_accuracy']:.4f}, loss {metrics['eval_loss']:.4f} after {completed_steps} updates"
+    )
     return metrics
 
 

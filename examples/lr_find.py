@@ -44,7 +44,7 @@ import torch
 import hf_lr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from helpers import launch, task  # noqa: E402  (examples/helpers: the data, model and launch plumbing)
+from helpers import launch, task
 
 CSV_NAME = "lr_find.csv"
 JSON_NAME = "lr_find.json"
@@ -127,7 +127,9 @@ def build(args: argparse.Namespace, accelerator: Any) -> tuple[torch.nn.Module, 
     return model, optimizer, loader
 
 
-def range_test(args: argparse.Namespace, accelerator: Any, model: Any, optimizer: Any, loader: Any) -> hf_lr.LRFinderResult:
+def range_test(
+    args: argparse.Namespace, accelerator: Any, model: Any, optimizer: Any, loader: Any
+) -> hf_lr.LRFinderResult:
     try:
         return hf_lr.find_lr(
             model,
@@ -141,17 +143,21 @@ def range_test(args: argparse.Namespace, accelerator: Any, model: Any, optimizer
             accelerator=accelerator,
         )
     except (ValueError, TypeError) as error:  # find_lr's own checks: bad settings, not a crash
-        raise SystemExit(f"lr_find.py: error: {_first_line(error)}")
+        raise SystemExit(f"lr_find.py: error: {_first_line(error)}") from None
 
 
-def write_outputs(result: hf_lr.LRFinderResult, args: argparse.Namespace, num_processes: int) -> tuple[dict[str, Any], list[Path]]:
+def write_outputs(
+    result: hf_lr.LRFinderResult, args: argparse.Namespace, num_processes: int
+) -> tuple[dict[str, Any], list[Path]]:
     """Write the CSV, the JSON summary and (with matplotlib) the plot; returns the summary and the paths written."""
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     with (output_dir / CSV_NAME).open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["lr", "loss", "smoothed"])
-        writer.writerows((repr(lr), repr(loss), repr(smooth)) for lr, loss, smooth in zip(result.lrs, result.losses, result.smoothed))
+        writer.writerows(
+            (repr(lr), repr(loss), repr(smooth)) for lr, loss, smooth in zip(result.lrs, result.losses, result.smoothed)
+        )
     summary = {
         "suggestion": result.suggestion,
         "stopped_early": result.stopped_early,
@@ -211,11 +217,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         # The losses are averaged over processes inside find_lr: every rank holds the same result; one writes it.
         if accelerator.is_main_process:
             summary, written = write_outputs(result, args, accelerator.num_processes)
-            points = f"{len(result.lrs)} points from {result.lrs[0]:.3g} to {result.lrs[-1]:.3g}" if result.lrs else "no points"
+            points = (
+                f"{len(result.lrs)} points from {result.lrs[0]:.3g} to {result.lrs[-1]:.3g}"
+                if result.lrs
+                else "no points"
+            )
             stopped = ", stopped early: the loss diverged" if result.stopped_early else ""
             if result.suggestion is None:
-                print(f"no suggestion: too few points before the loss's minimum ({points}{stopped}); "
-                      "widen --start_lr/--end_lr or raise --num_steps")
+                print(
+                    f"no suggestion: too few points before the loss's minimum ({points}{stopped}); "
+                    "widen --start_lr/--end_lr or raise --num_steps"
+                )
             else:
                 print(f"suggested learning rate: {result.suggestion:.3g} ({points}{stopped})")
             print("wrote " + ", ".join(str(path) for path in written))

@@ -33,8 +33,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from finetune import register_example_schedules  # noqa: E402  (the example's custom schedule name)
-from helpers import launch, records, task  # noqa: E402  (examples/helpers: the plumbing)
+from finetune import register_example_schedules
+from helpers import launch, records, task
 
 PROG = "trainer.py"
 DEFAULTS = {
@@ -116,8 +116,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         with launch.shutdown_on_exit(trainer.accelerator):
             if trainer.is_world_process_zero() and records.tensorboard_available():
                 # Trainer logs update k as step k: keep the points up to the checkpoint's step, it logs the rest again.
-                resumed_at = json.loads((Path(args.resume_from_checkpoint) / "trainer_state.json").read_text())["global_step"] if args.resume_from_checkpoint else -1
-                records.truncate_tensorboard(Path(os.environ.get("TENSORBOARD_LOGGING_DIR") or output_dir / "runs"), resumed_at + 1)
+                resumed_at = (
+                    json.loads((Path(args.resume_from_checkpoint) / "trainer_state.json").read_text())["global_step"]
+                    if args.resume_from_checkpoint
+                    else -1
+                )
+                records.truncate_tensorboard(
+                    Path(os.environ.get("TENSORBOARD_LOGGING_DIR") or output_dir / "runs"), resumed_at + 1
+                )
             trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
             prediction = trainer.predict(evaluation, metric_key_prefix="eval")
             trainer.log(prediction.metrics)
@@ -136,7 +142,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             }
             if trainer.is_world_process_zero():
                 write_lr_trajectory(trainer, output_dir / records.LR_TRAJECTORY_NAME)
-                records.write_predictions(output_dir / records.PREDICTIONS_NAME, prediction.predictions, prediction.label_ids)
+                records.write_predictions(
+                    output_dir / records.PREDICTIONS_NAME, prediction.predictions, prediction.label_ids
+                )
                 (output_dir / records.METRICS_NAME).write_text(json.dumps(result, indent=2) + "\n")
                 print(json.dumps(result))
     return result

@@ -81,6 +81,7 @@ from hf_lr.schedules import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "Constant",
     "ConstantFactor",
     "ConstantWithWarmup",
@@ -94,7 +95,6 @@ __all__ = [
     "Cyclic",
     "Decay",
     "DeepSpeedWarmup",
-    "ENTRY_POINT_GROUP",
     "Epochs",
     "ExponentialDecay",
     "Expression",
@@ -103,8 +103,8 @@ __all__ = [
     "GreedyLR",
     "InverseSqrt",
     "Join",
-    "LambdaSchedule",
     "LRFinderResult",
+    "LambdaSchedule",
     "LinearFactor",
     "LinearWithWarmup",
     "MultiStepDecay",

@@ -44,7 +44,9 @@ def _unwrap(name: str, value: Any) -> Any:
     if isinstance(value, (Tensor, np.ndarray)):
         size = value.numel() if isinstance(value, Tensor) else value.size
         if size != 1:
-            raise TypeError(f"`{name}` must be a number or a one-element tensor, got a {type(value).__name__} of shape {tuple(value.shape)}")
+            raise TypeError(
+                f"`{name}` must be a number or a one-element tensor, got a {type(value).__name__} of shape {tuple(value.shape)}"
+            )
         return value.item()
     return value
 
@@ -58,7 +60,11 @@ def check_int(name: str, value: Any, *, minimum: int | None = 0, maximum: int | 
     if minimum is not None and value < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}, got {name}={short_repr(value)}")
     if maximum is not None and value > maximum:
-        why = " (2**53: float64 arithmetic holds every integer up to it exactly, no further)" if maximum == MAX_INT else ""
+        why = (
+            " (2**53: float64 arithmetic holds every integer up to it exactly, no further)"
+            if maximum == MAX_INT
+            else ""
+        )
         raise ValueError(f"`{name}` must be <= {maximum}{why}, got {name}={short_repr(value)}")
     return value
 
@@ -129,7 +135,9 @@ def check_number(name: str, value: Any, *, exclusive_minimum: float) -> int | fl
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     choices = tuple(choices)
     if not isinstance(value, str) or value not in choices:  # `in` would compare a tensor or an array element-wise
-        raise ValueError(f"`{name}` must be one of {', '.join(repr(c) for c in choices)}; got {name}={short_repr(value)}")
+        raise ValueError(
+            f"`{name}` must be one of {', '.join(repr(c) for c in choices)}; got {name}={short_repr(value)}"
+        )
     return str(value)
 
 
@@ -146,7 +154,9 @@ def check_base_lr(value: Any, *, where: str) -> float:
     try:
         lr = float(value)
     except (TypeError, ValueError, RuntimeError) as error:
-        raise TypeError(f"the learning rate of {where} must be a number or a one-element tensor, got {value!r}") from error
+        raise TypeError(
+            f"the learning rate of {where} must be a number or a one-element tensor, got {value!r}"
+        ) from error
     if not (math.isfinite(lr) and lr >= 0.0):
         raise ValueError(f"the learning rate of {where} must be finite and >= 0, got {lr}")
     return lr

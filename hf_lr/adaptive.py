@@ -28,7 +28,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from hf_lr._validation import check_base_lr, check_bool, check_choice, check_float, check_int
 from hf_lr.compose import WARMUP_KINDS, _ramp
-from hf_lr.scheduler import STATE_FORMAT, _CountsUpdates, ScheduleMismatchError
+from hf_lr.scheduler import STATE_FORMAT, ScheduleMismatchError, _CountsUpdates
 
 __all__ = ["CheckedReduceLROnPlateau", "GreedyLR", "WarmupReduceLROnPlateau", "get_greedy_schedule"]
 
@@ -132,10 +132,14 @@ class _CheckedLoading:
         if record is not None:
             saved_type = record.get("type", "ScheduleLR") if isinstance(record, Mapping) else repr(record)
             if saved_type != kind:
-                raise ScheduleMismatchError(f"this state was saved by a {saved_type}, not by a {kind}; it cannot be loaded into one")
+                raise ScheduleMismatchError(
+                    f"this state was saved by a {saved_type}, not by a {kind}; it cannot be loaded into one"
+                )
         missing = [key for key in self._REQUIRED if key not in state_dict]
         if missing:
-            raise ScheduleMismatchError(f"not a {kind} state: missing {', '.join(missing)} (keys: {sorted(state_dict)})")
+            raise ScheduleMismatchError(
+                f"not a {kind} state: missing {', '.join(missing)} (keys: {sorted(state_dict)})"
+            )
         live = {key: getattr(self, key) for key in self._CONFIG}
         unknown = sorted(set(state_dict) - {*live, *self._PROGRESS, *self._MORE, *self._IGNORED, STATE_RECORD})
         if unknown:
@@ -152,11 +156,16 @@ class _CheckedLoading:
             )
             if strict:
                 raise ScheduleMismatchError(
-                    f"{message}\nBuild the scheduler with the saved configuration, or load with strict=False to keep the live one."
+                    f"{message}\nBuild the scheduler with the saved configuration, "
+                    "or load with strict=False to keep the live one."
                 )
             warnings.warn(f"{message}\nThe live configuration is kept.", UserWarning, stacklevel=3)
         groups = len(self.optimizer.param_groups)
-        progress = {key: check(_saved(key), state_dict[key], groups) for key, check in self._PROGRESS.items() if key in state_dict}
+        progress = {
+            key: check(_saved(key), state_dict[key], groups)
+            for key, check in self._PROGRESS.items()
+            if key in state_dict
+        }
         progress.update(self._read_more(state_dict, saved))
         return progress
 
@@ -320,7 +329,12 @@ class GreedyLR(_CheckedLoading, ReduceLROnPlateau):
         config = {
             "mode": check_choice(name("mode"), values["mode"], ("min", "max")),
             "factor": check_float(
-                name("factor"), values["factor"], minimum=0.0, maximum=1.0, exclusive_minimum=True, exclusive_maximum=True
+                name("factor"),
+                values["factor"],
+                minimum=0.0,
+                maximum=1.0,
+                exclusive_minimum=True,
+                exclusive_maximum=True,
             ),
             "patience": check_int(name("patience"), values["patience"]),
             "threshold": check_float(name("threshold"), values["threshold"], minimum=0.0),
@@ -434,7 +448,11 @@ class GreedyLR(_CheckedLoading, ReduceLROnPlateau):
         state = {key: getattr(self, key) for key in (*self._CONFIG, "verbose", *self._PROGRESS)}
         state = {key: list(value) if isinstance(value, list) else value for key, value in state.items()}
         if self.smooth or self._window:
-            state["_streaming_avg"] = {"window_size": self.window_size, "values": list(self._window), "sum": self._window_sum}
+            state["_streaming_avg"] = {
+                "window_size": self.window_size,
+                "values": list(self._window),
+                "sum": self._window_sum,
+            }
         state[STATE_RECORD] = self._record()
         return state
 
@@ -459,15 +477,21 @@ class GreedyLR(_CheckedLoading, ReduceLROnPlateau):
             size = check_int(f"{where}['window_size']", average.get("window_size", saved["window_size"]), minimum=1)
             values, total = average.get("values", []), average.get("sum", 0.0)
             if size != saved["window_size"]:
-                raise ValueError(f"`{where}['window_size']` must equal the state's window_size={saved['window_size']}, got {size}")
+                raise ValueError(
+                    f"`{where}['window_size']` must equal the state's window_size={saved['window_size']}, got {size}"
+                )
         elif "window" in state or "window_sum" in state:
             if not ("window" in state and "window_sum" in state):
-                raise ValueError("a GreedyLR state saved with `window` must also have `window_sum`, and the other way round")
+                raise ValueError(
+                    "a GreedyLR state saved with `window` must also have `window_sum`, and the other way round"
+                )
             values, total, where = state["window"], state["window_sum"], "state_dict['window']"
         else:
             return more
         if not isinstance(values, (list, tuple)) or len(values) > saved["window_size"]:
-            raise ValueError(f"`{where}` must hold a list of at most window_size={saved['window_size']} metrics, got {values!r}")
+            raise ValueError(
+                f"`{where}` must hold a list of at most window_size={saved['window_size']} metrics, got {values!r}"
+            )
         window = [check_float(f"{where}[{i}]", value) for i, value in enumerate(values)]
         total = check_float(f"{where} sum", total)
         if len(window) > self.window_size:  # a smaller live window, kept under strict=False: its last values
@@ -543,7 +567,17 @@ class CheckedReduceLROnPlateau(_CheckedLoading, ReduceLROnPlateau):
     """
 
     _state_type = "ReduceLROnPlateau"
-    _CONFIG = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "default_min_lr", "min_lrs", "eps")
+    _CONFIG = (
+        "mode",
+        "factor",
+        "patience",
+        "threshold",
+        "threshold_mode",
+        "cooldown",
+        "default_min_lr",
+        "min_lrs",
+        "eps",
+    )
     _PROGRESS = _PLATEAU_PROGRESS
     _MORE = ("mode_worse",)
     _ARGUMENT_NAMES = {"default_min_lr": "min_lr", "min_lrs": "min_lr"}
@@ -585,7 +619,9 @@ class CheckedReduceLROnPlateau(_CheckedLoading, ReduceLROnPlateau):
             "threshold_mode": check_choice(name("threshold_mode"), values["threshold_mode"], ("rel", "abs")),
             "cooldown": check_int(name("cooldown"), values["cooldown"]),
             # torch keeps the single floor to extend `min_lrs` to groups added later, or None for a per-group list.
-            "default_min_lr": None if default_min_lr is None else check_float(name("default_min_lr"), default_min_lr, minimum=0.0),
+            "default_min_lr": None
+            if default_min_lr is None
+            else check_float(name("default_min_lr"), default_min_lr, minimum=0.0),
             "min_lrs": _per_group(name("min_lrs"), values["min_lrs"], len(self.optimizer.param_groups)),
             "eps": check_float(name("eps"), values["eps"], minimum=0.0),
         }
@@ -594,7 +630,9 @@ class CheckedReduceLROnPlateau(_CheckedLoading, ReduceLROnPlateau):
         # Derived from the mode (torch recomputes it on load): checked for consistency, not restored.
         worse = math.inf if saved["mode"] == "min" else -math.inf
         if "mode_worse" in state and state["mode_worse"] != worse:
-            raise ValueError(f"`{_saved('mode_worse')}` must be {worse} in mode {saved['mode']!r}, got {state['mode_worse']!r}")
+            raise ValueError(
+                f"`{_saved('mode_worse')}` must be {worse} in mode {saved['mode']!r}, got {state['mode_worse']!r}"
+            )
         return {}
 
     def state_dict(self) -> dict[str, Any]:
@@ -605,7 +643,6 @@ class CheckedReduceLROnPlateau(_CheckedLoading, ReduceLROnPlateau):
         state["_last_lr"] = [float(lr) for lr in self._last_lr]
         state[STATE_RECORD] = self._record()
         return state
-
 
 
 class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
@@ -660,7 +697,11 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
         **kwargs: Any,
     ) -> None:
         self.base_lrs = _check_optimizer(optimizer)
-        arguments = {"num_warmup_steps": num_warmup_steps, "warmup_kind": warmup_kind, "warmup_start_factor": warmup_start_factor}
+        arguments = {
+            "num_warmup_steps": num_warmup_steps,
+            "warmup_kind": warmup_kind,
+            "warmup_start_factor": warmup_start_factor,
+        }
         self.__dict__.update(_warmup_config(arguments, self._argument))
         self.updates = 0
         super().__init__(optimizer, **kwargs)
@@ -681,7 +722,11 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
         return self.updates < self.num_warmup_steps
 
     def _apply_warmup(self) -> None:
-        factor = _ramp(self.warmup_kind, self.updates, self.num_warmup_steps, self.warmup_start_factor, math) if self.in_warmup else 1.0
+        factor = (
+            _ramp(self.warmup_kind, self.updates, self.num_warmup_steps, self.warmup_start_factor, math)
+            if self.in_warmup
+            else 1.0
+        )
         for group, base in zip(self.optimizer.param_groups, self.base_lrs):
             _write_lr(group, base * factor)
         self._last_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
@@ -706,12 +751,13 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
             super()._restore_lrs(saved_lrs)
 
 
-
 def _warmup_config(values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
     config = {
         "num_warmup_steps": check_int(name("num_warmup_steps"), values["num_warmup_steps"]),
         "warmup_kind": check_choice(name("warmup_kind"), values["warmup_kind"], WARMUP_KINDS),
-        "warmup_start_factor": check_float(name("warmup_start_factor"), values["warmup_start_factor"], minimum=0.0, maximum=1.0),
+        "warmup_start_factor": check_float(
+            name("warmup_start_factor"), values["warmup_start_factor"], minimum=0.0, maximum=1.0
+        ),
     }
     if config["warmup_kind"] == "exponential" and config["warmup_start_factor"] == 0.0:
         raise ValueError(f"an exponential warmup needs `{name('warmup_start_factor')}` > 0, got 0.0")
@@ -719,7 +765,11 @@ def _warmup_config(values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
 
 
 def get_warmup_reduce_on_plateau_schedule(
-    optimizer: Optimizer, num_warmup_steps: int, warmup_kind: str = "linear", warmup_start_factor: float = 0.0, **kwargs: Any
+    optimizer: Optimizer,
+    num_warmup_steps: int,
+    warmup_kind: str = "linear",
+    warmup_start_factor: float = 0.0,
+    **kwargs: Any,
 ) -> WarmupReduceLROnPlateau:
     """A :class:`WarmupReduceLROnPlateau`: warmup over the first updates, then ``ReduceLROnPlateau``.
 

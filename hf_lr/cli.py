@@ -40,7 +40,9 @@ def _kwargs(text: str | None, where: str = "--kwargs") -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise UsageError(f"{where} must be a JSON object, e.g. '{{\"num_cycles\": 2}}': {error.msg} in {text!r}") from None
+        raise UsageError(
+            f"{where} must be a JSON object, e.g. '{{\"num_cycles\": 2}}': {error.msg} in {text!r}"
+        ) from None
     if not isinstance(value, dict):
         raise UsageError(f"{where} must be a JSON object, got {text!r}")
     return value
@@ -74,7 +76,9 @@ def terminal_plot(values: np.ndarray, width: int = 64, height: int = 14, log: bo
     return "\n".join(lines)
 
 
-def _transformers_difference(name: str, lr: float, warmup: int | None, total: int | None, kwargs: dict[str, Any], ours: np.ndarray) -> str:
+def _transformers_difference(
+    name: str, lr: float, warmup: int | None, total: int | None, kwargs: dict[str, Any], ours: np.ndarray
+) -> str:
     try:
         import torch
         import transformers.optimization as reference
@@ -93,7 +97,7 @@ def _transformers_difference(name: str, lr: float, warmup: int | None, total: in
                 theirs.append(float(optimizer.param_groups[0]["lr"]))
                 optimizer.step()
                 scheduler.step()
-    except Exception as error:  # noqa: BLE001 - their failure is information, not ours
+    except Exception as error:
         return f"Transformers' {name!r} failed with these arguments: {type(error).__name__}: {error}"
     difference = np.abs(np.asarray(theirs) - ours)
     worst = int(np.argmax(difference))
@@ -115,8 +119,19 @@ def _show(args: argparse.Namespace) -> int:
     if not entry.closed_form:
         raise UsageError(f"{args.name!r} is driven by a metric (call step(metric)); it has no curve to show")
     total = args.num_training_steps
-    num_steps = (total + 1) if total else max(build_schedule(args.name, args.num_warmup_steps, total, **kwargs).boundaries() + (999,)) + 1
-    curve = lr_curve(args.name, num_steps, base_lr=args.lr, num_warmup_steps=args.num_warmup_steps, num_training_steps=total, scheduler_specific_kwargs=kwargs)
+    num_steps = (
+        (total + 1)
+        if total
+        else max(build_schedule(args.name, args.num_warmup_steps, total, **kwargs).boundaries() + (999,)) + 1
+    )
+    curve = lr_curve(
+        args.name,
+        num_steps,
+        base_lr=args.lr,
+        num_warmup_steps=args.num_warmup_steps,
+        num_training_steps=total,
+        scheduler_specific_kwargs=kwargs,
+    )
     if args.steps:
         try:
             steps = [int(s) for s in args.steps.split(",")]
@@ -128,7 +143,9 @@ def _show(args: argparse.Namespace) -> int:
     else:
         steps = _default_steps(total or num_steps - 1, args.num_warmup_steps, num_steps)
     described = ", ".join(f"{k}={v}" for k, v in kwargs.items())
-    print(f"{args.name}({described})  lr={args.lr:g}  num_warmup_steps={args.num_warmup_steps}  num_training_steps={total}")
+    print(
+        f"{args.name}({described})  lr={args.lr:g}  num_warmup_steps={args.num_warmup_steps}  num_training_steps={total}"
+    )
     print(f"{'update':>10}  {'learning rate':>14}")
     for step in steps:
         print(f"{step:>10}  {curve[step]:>14.6e}")
@@ -197,7 +214,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--kwargs", help="the schedule's own parameters as JSON, e.g. '{\"num_cycles\": 2}'")
         sub.add_argument("--log", action="store_true", help="a logarithmic learning-rate axis")
 
-    show = commands.add_parser("show", help="the learning rate at chosen updates, a terminal plot, Transformers' difference")
+    show = commands.add_parser(
+        "show", help="the learning rate at chosen updates, a terminal plot, Transformers' difference"
+    )
     show.add_argument("name")
     common(show)
     show.add_argument("--steps", help="comma-separated updates to print (default: phase boundaries and quarters)")
@@ -207,7 +226,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--no-compare", action="store_true", help="no comparison with Transformers")
 
     plotting = commands.add_parser("plot", help="draw schedules to an image file (needs matplotlib)")
-    plotting.add_argument("names", nargs="+", metavar="NAME[:JSON]", help="schedule names, each optionally with its parameters")
+    plotting.add_argument(
+        "names", nargs="+", metavar="NAME[:JSON]", help="schedule names, each optionally with its parameters"
+    )
     common(plotting)
     plotting.add_argument("-o", "--output", required=True, help="the image file (PNG, SVG, PDF)")
     plotting.add_argument("--num-steps", type=int, help="updates drawn (default: num_training_steps plus a tenth)")
@@ -222,8 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name in ("num_training_steps", "num_warmup_steps", "num_steps", "width", "height"):
         value = getattr(args, name, None)
-        if value is not None and value < (1 if name != "num_warmup_steps" else 0):
-            parser.exit(2, f"{PROGRAM}: error: --{name.replace('_', '-')} must be >= {1 if name != 'num_warmup_steps' else 0}, got {value}\n")
+        least = 0 if name == "num_warmup_steps" else 1
+        if value is not None and value < least:
+            parser.exit(2, f"{PROGRAM}: error: --{name.replace('_', '-')} must be >= {least}, got {value}\n")
     lr = getattr(args, "lr", 1.0)
     if not (math.isfinite(lr) and lr > 0):
         parser.exit(2, f"{PROGRAM}: error: --lr must be a finite number > 0, got {lr}\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import math
 from typing import Any
 
@@ -18,18 +19,18 @@ from hf_lr._validation import check_bool, check_choice, check_float, check_int, 
 from hf_lr.schedules import MAX_BOUNDARIES, Schedule, _from_start, _set, absolute_ratio
 
 __all__ = [
-    "Constant1",
-    "Decay",
-    "Warmup",
-    "Join",
-    "Floor",
-    "Cycles",
-    "warmup",
-    "join",
-    "with_floor",
-    "cycles",
-    "WARMUP_KINDS",
     "DECAY_SHAPES",
+    "WARMUP_KINDS",
+    "Constant1",
+    "Cycles",
+    "Decay",
+    "Floor",
+    "Join",
+    "Warmup",
+    "cycles",
+    "join",
+    "warmup",
+    "with_floor",
 ]
 
 WARMUP_KINDS = ("linear", "cosine", "exponential", "log", "1-sqrt")
@@ -269,7 +270,9 @@ class Warmup(_Wraps):
         out = np.empty(stop - start, dtype=np.float64)
         middle = min(stop, w)
         target = self.schedule(0 if self.prefix else w)
-        out[: middle - start] = target * _ramp(self.kind, np.arange(start, middle, dtype=np.float64), w, self.start_factor, np)
+        out[: middle - start] = target * _ramp(
+            self.kind, np.arange(start, middle, dtype=np.float64), w, self.start_factor, np
+        )
         if stop > w:
             out[middle - start :] = self.schedule.range_values(w - shift, stop - shift)
         return out
@@ -315,7 +318,7 @@ class Join(Schedule):
             raise ValueError(
                 f"`boundaries` must have len(schedules) - 1 = {len(schedules) - 1} values, got {len(bounds)}: {bounds}"
             )
-        if any(b >= c for b, c in zip(bounds, bounds[1:])):
+        if any(b >= c for b, c in itertools.pairwise(bounds)):
             raise ValueError(f"`boundaries` must be strictly increasing, got {bounds}")
         object.__setattr__(self, "schedules", schedules)
         object.__setattr__(self, "boundaries_", bounds)
@@ -540,7 +543,9 @@ class Cycles(_Wraps):
         return tuple(self.cycle_start(i) for i in range(1, count + 1))
 
 
-def warmup(schedule: Schedule, num_warmup_steps: int, kind: str = "linear", start_factor: float = 0.0, prefix: bool = True) -> Warmup:
+def warmup(
+    schedule: Schedule, num_warmup_steps: int, kind: str = "linear", start_factor: float = 0.0, prefix: bool = True
+) -> Warmup:
     """Warm ``schedule`` up over ``num_warmup_steps`` updates; see :class:`Warmup`.
 
     Example:
@@ -564,7 +569,9 @@ def join(*schedules: Schedule, boundaries: Any) -> Join:
     return Join(schedules, boundaries)
 
 
-def with_floor(schedule: Schedule, min_lr: float | None = None, min_lr_ratio: float | None = None, mode: str = "rescale") -> Floor:
+def with_floor(
+    schedule: Schedule, min_lr: float | None = None, min_lr_ratio: float | None = None, mode: str = "rescale"
+) -> Floor:
     """Put a minimum learning rate under ``schedule``; see :class:`Floor`.
 
     Example:
@@ -575,7 +582,9 @@ def with_floor(schedule: Schedule, min_lr: float | None = None, min_lr_ratio: fl
     return Floor(schedule, min_lr=min_lr, min_lr_ratio=min_lr_ratio, mode=mode)
 
 
-def cycles(schedule: Schedule, period: int, period_mult: int = 1, decay: float = 1.0, limit: int | None = None) -> Cycles:
+def cycles(
+    schedule: Schedule, period: int, period_mult: int = 1, decay: float = 1.0, limit: int | None = None
+) -> Cycles:
     """Repeat ``schedule`` in cycles; see :class:`Cycles`.
 
     Example:

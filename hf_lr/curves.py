@@ -139,7 +139,9 @@ def lr_curve(
             )
         twice = sorted(set(scheduler_specific_kwargs) & set(schedule_kwargs), key=str)
         if twice:
-            raise TypeError(f"lr_curve: {', '.join(map(repr, twice))} given both as keywords and in `scheduler_specific_kwargs`")
+            raise TypeError(
+                f"lr_curve: {', '.join(map(repr, twice))} given both as keywords and in `scheduler_specific_kwargs`"
+            )
         schedule_kwargs = {**scheduler_specific_kwargs, **schedule_kwargs}
     if isinstance(target, (ScheduleLR, Schedule)):
         given = {"num_warmup_steps": num_warmup_steps, "num_training_steps": num_training_steps}

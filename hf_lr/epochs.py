@@ -25,7 +25,9 @@ def _lengths_in_updates(schedule: Schedule, steps_per_epoch: int) -> Schedule:
     changes = {}
     for name in schedule.epoch_fields:
         value = getattr(schedule, name)
-        changes[name] = [v * steps_per_epoch for v in value] if isinstance(value, (list, tuple)) else value * steps_per_epoch
+        changes[name] = (
+            [v * steps_per_epoch for v in value] if isinstance(value, (list, tuple)) else value * steps_per_epoch
+        )
     return dataclasses.replace(schedule, **changes)  # type: ignore[type-var]
 
 
@@ -72,7 +74,9 @@ class Epochs(_Wraps):
 
     def __post_init__(self) -> None:
         if not isinstance(self.schedule, Schedule):
-            raise TypeError(f"`schedule` must be a hf_lr Schedule, got {self.schedule!r} ({type(self.schedule).__name__})")
+            raise TypeError(
+                f"`schedule` must be a hf_lr Schedule, got {self.schedule!r} ({type(self.schedule).__name__})"
+            )
         if not self.schedule.epoch_fields:
             raise TypeError(
                 f"{type(self.schedule).__name__} has no lengths counted in epochs; `steps_per_epoch` applies to "

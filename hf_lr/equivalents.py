@@ -18,24 +18,32 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hf_lr._validation import MAX_INT, check_bool, check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr._validation import (
+    MAX_INT,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_optional_float,
+    check_optional_int,
+)
 from hf_lr.compose import geometric_cycles
 from hf_lr.schedules import MAX_BOUNDARIES, Schedule, _HoldEnd, _set, absolute_ratio
 
 __all__ = [
-    "ExponentialDecay",
-    "StepDecay",
-    "MultiStepDecay",
+    "ConstantFactor",
     "CosineAnnealing",
     "CosineAnnealingWarmRestarts",
-    "OneCycle",
     "Cyclic",
-    "Polynomial",
+    "DeepSpeedWarmup",
+    "ExponentialDecay",
     "LinearFactor",
-    "ConstantFactor",
+    "MultiStepDecay",
+    "OneCycle",
+    "Polynomial",
+    "StepDecay",
     "TimmCosine",
     "TriStage",
-    "DeepSpeedWarmup",
 ]
 
 
@@ -169,7 +177,9 @@ class MultiStepDecay(Schedule):
         return self.gamma ** bisect.bisect_right(self.milestones, step)
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
-        return self.gamma ** np.searchsorted(np.asarray(self.milestones, dtype=np.int64), steps, side="right").astype(np.float64)
+        return self.gamma ** np.searchsorted(np.asarray(self.milestones, dtype=np.int64), steps, side="right").astype(
+            np.float64
+        )
 
     def boundaries(self) -> tuple[int, ...]:
         return tuple(sorted(set(self.milestones)))
@@ -299,7 +309,10 @@ class CosineAnnealingWarmRestarts(_Absolute):
         return r + (1.0 - r) * (1.0 + np.cos(math.pi * (steps - start) / length)) / 2
 
     def boundaries(self) -> tuple[int, ...]:
-        return tuple(self.T_0 * (self.T_mult**k - 1) // max(1, self.T_mult - 1) if self.T_mult > 1 else self.T_0 * k for k in range(1, 6))
+        return tuple(
+            self.T_0 * (self.T_mult**k - 1) // max(1, self.T_mult - 1) if self.T_mult > 1 else self.T_0 * k
+            for k in range(1, 6)
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -351,10 +364,14 @@ class OneCycle(_Absolute):
             self,
             total_steps=check_int("total_steps", self.total_steps, minimum=1),
             max_lr=check_optional_float("max_lr", self.max_lr, minimum=0.0, exclusive_minimum=True),
-            pct_start=check_float("pct_start", self.pct_start, minimum=0.0, maximum=1.0, exclusive_minimum=True, exclusive_maximum=True),
+            pct_start=check_float(
+                "pct_start", self.pct_start, minimum=0.0, maximum=1.0, exclusive_minimum=True, exclusive_maximum=True
+            ),
             anneal_strategy=check_choice("anneal_strategy", self.anneal_strategy, ("cos", "linear")),
             div_factor=check_float("div_factor", self.div_factor, minimum=0.0, exclusive_minimum=True),
-            final_div_factor=check_float("final_div_factor", self.final_div_factor, minimum=0.0, exclusive_minimum=True),
+            final_div_factor=check_float(
+                "final_div_factor", self.final_div_factor, minimum=0.0, exclusive_minimum=True
+            ),
             three_phase=check_bool("three_phase", self.three_phase),
             group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0),
         )
@@ -422,7 +439,7 @@ class OneCycle(_Absolute):
         return out / lr
 
     def boundaries(self) -> tuple[int, ...]:
-        return tuple(int(math.ceil(end)) for end, _, _ in self._phases(1.0))
+        return tuple(math.ceil(end) for end, _, _ in self._phases(1.0))
 
     def horizon(self) -> int | None:
         return self.total_steps
@@ -573,14 +590,19 @@ class LinearFactor(Schedule):
     def __post_init__(self) -> None:
         _set(
             self,
-            start_factor=check_float("start_factor", self.start_factor, minimum=0.0, maximum=1.0, exclusive_minimum=True),
+            start_factor=check_float(
+                "start_factor", self.start_factor, minimum=0.0, maximum=1.0, exclusive_minimum=True
+            ),
             end_factor=check_float("end_factor", self.end_factor, minimum=0.0, maximum=1.0),
             total_iters=check_int("total_iters", self.total_iters, minimum=1),
         )
 
     def __call__(self, step: int) -> float:
         # Clipped at 0: start + (end - start) * 1 can round to -5.6e-17 when end_factor is 0.
-        return max(0.0, self.start_factor + (self.end_factor - self.start_factor) * min(self.total_iters, step) / self.total_iters)
+        return max(
+            0.0,
+            self.start_factor + (self.end_factor - self.start_factor) * min(self.total_iters, step) / self.total_iters,
+        )
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
         # The scalar form's operations in its order: the end can be a small difference of two factors near 1.
@@ -775,7 +797,7 @@ class TimmCosine(_Absolute):
                 break
             if total > MAX_INT:
                 break
-            ends.append(int(round(total)) + shift)
+            ends.append(round(total) + shift)
         return ((self.warmup_t,) if self.warmup_t else ()) + tuple(ends)
 
     def horizon(self) -> int | None:
@@ -819,7 +841,9 @@ class TriStage(Schedule):
             hold_steps=check_int("hold_steps", self.hold_steps),
             decay_steps=check_int("decay_steps", self.decay_steps),
             init_lr_scale=check_float("init_lr_scale", self.init_lr_scale, minimum=0.0, maximum=1.0),
-            final_lr_scale=check_float("final_lr_scale", self.final_lr_scale, minimum=0.0, maximum=1.0, exclusive_minimum=True),
+            final_lr_scale=check_float(
+                "final_lr_scale", self.final_lr_scale, minimum=0.0, maximum=1.0, exclusive_minimum=True
+            ),
         )
 
     def __call__(self, step: int) -> float:
@@ -908,10 +932,7 @@ class DeepSpeedWarmup(_Absolute):
 
     def _values(self, steps: np.ndarray) -> np.ndarray:
         lr, w = self._lr(), self.warmup_num_steps
-        if self.warmup_type == "log":
-            warm = np.log(steps + 1.0) / math.log(w)
-        else:
-            warm = steps / w
+        warm = np.log(steps + 1.0) / math.log(w) if self.warmup_type == "log" else steps / w
         if self.total_num_steps is None:
             after: Any = 1.0
         else:

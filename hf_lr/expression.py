@@ -36,7 +36,7 @@ import numpy as np
 from hf_lr._validation import check_float, short_repr
 from hf_lr.schedules import Schedule, _set
 
-__all__ = ["Expression", "parse_expression", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_LITERAL_EXPONENT"]
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "MAX_LITERAL_EXPONENT", "MAX_NODES", "Expression", "parse_expression"]
 
 MAX_LENGTH = 1000
 MAX_NODES = 200
@@ -153,11 +153,18 @@ def parse_expression(source: str, names: frozenset[str] = frozenset()) -> ast.Ex
                 f"{type(node).__name__} is not allowed (only arithmetic, comparisons, conditionals and the "
                 f"functions {', '.join(SCALAR_FUNCTIONS)})",
             )
-        if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
+        if isinstance(node, ast.Constant) and (
+            isinstance(node.value, bool) or not isinstance(node.value, (int, float))
+        ):
             raise _reject(source, f"only numbers are allowed as constants, got {node.value!r}")
         if isinstance(node, ast.Constant) and not _finite_constant(node.value):  # type: ignore[arg-type]
             raise _reject(source, f"constants must be finite float64 numbers, got {short_repr(node.value)}")
-        if isinstance(node, ast.Name) and node.id not in RESERVED and node.id not in names and node.id not in SCALAR_FUNCTIONS:
+        if (
+            isinstance(node, ast.Name)
+            and node.id not in RESERVED
+            and node.id not in names
+            and node.id not in SCALAR_FUNCTIONS
+        ):
             declared = ", ".join(sorted(RESERVED | names))
             raise _reject(source, f"unknown name {node.id!r} (known: {declared})")
         if isinstance(node, ast.Name) and node.id in SCALAR_FUNCTIONS and not _is_called(node, nodes):
@@ -174,10 +181,16 @@ def parse_expression(source: str, names: frozenset[str] = frozenset()) -> ast.Ex
             exponent = node.right
             if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.operand, ast.Constant):
                 exponent = exponent.operand
-            if isinstance(exponent, ast.Constant) and type(exponent.value) in (int, float) and not (
-                _finite_constant(exponent.value) and abs(float(exponent.value)) <= MAX_LITERAL_EXPONENT  # type: ignore[arg-type]
+            if (
+                isinstance(exponent, ast.Constant)
+                and type(exponent.value) in (int, float)
+                and not (
+                    _finite_constant(exponent.value) and abs(float(exponent.value)) <= MAX_LITERAL_EXPONENT  # type: ignore[arg-type]
+                )
             ):
-                raise _reject(source, f"exponent {short_repr(exponent.value)} is too large (at most {MAX_LITERAL_EXPONENT:g})")
+                raise _reject(
+                    source, f"exponent {short_repr(exponent.value)} is too large (at most {MAX_LITERAL_EXPONENT:g})"
+                )
     return tree
 
 
@@ -257,7 +270,11 @@ def _evaluate(node: ast.AST, env: Mapping[str, Any], single: bool) -> tuple[Any,
             return _evaluate(node.body if np.ravel(test)[0] != 0 else node.orelse, env, single)
         (body, body_bad), (orelse, orelse_bad) = _evaluate(node.body, env, single), _evaluate(node.orelse, env, single)
         taken = test != 0
-        branch_bad = None if body_bad is None and orelse_bad is None else np.where(taken, body_bad is not None and body_bad, orelse_bad is not None and orelse_bad)
+        branch_bad = (
+            None
+            if body_bad is None and orelse_bad is None
+            else np.where(taken, body_bad is not None and body_bad, orelse_bad is not None and orelse_bad)
+        )
         return np.where(taken, body, orelse), _either(test_bad, branch_bad)
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
@@ -284,8 +301,9 @@ class Expression(Schedule):
         >>> s = Expression("min(1, step / warmup) * decay ** (step // 4)", {"warmup": 2, "decay": 0.5})
         >>> s.values(range(9)).tolist()
         [0.0, 0.5, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.25]
-        >>> s.config()
-        {'type': 'Expression', 'expression': 'min(1, step / warmup) * decay ** (step // 4)', 'params': {'decay': 0.5, 'warmup': 2.0}}
+        >>> s.config()  # doctest: +NORMALIZE_WHITESPACE
+        {'type': 'Expression', 'expression': 'min(1, step / warmup) * decay ** (step // 4)',
+         'params': {'decay': 0.5, 'warmup': 2.0}}
     """
 
     expression: str
@@ -297,7 +315,9 @@ class Expression(Schedule):
         params = {}
         for name, value in sorted(self.params.items()):
             if not isinstance(name, str) or not name.isidentifier() or name in RESERVED or name in SCALAR_FUNCTIONS:
-                raise ValueError(f"`params` names must be identifiers other than {sorted(RESERVED)} and function names, got {name!r}")
+                raise ValueError(
+                    f"`params` names must be identifiers other than {sorted(RESERVED)} and function names, got {name!r}"
+                )
             params[name] = check_float(f"params[{name!r}]", value)
         object.__setattr__(self, "_tree", parse_expression(self.expression, frozenset(params)))
         _set(self, expression=str(self.expression), params=params)  # a numpy string as a plain one (loadable states)

@@ -18,7 +18,7 @@ from hf_lr._validation import check_choice, check_float, check_int, check_option
 from hf_lr.compose import _Wraps
 from hf_lr.schedules import Schedule, _set
 
-__all__ = ["Extension", "EXTENSION_MODES", "EXTENSION_SHAPES"]
+__all__ = ["EXTENSION_MODES", "EXTENSION_SHAPES", "Extension"]
 
 EXTENSION_MODES = ("stretch", "rewarm", "decay")
 EXTENSION_SHAPES = ("linear", "cosine", "1-sqrt")
@@ -128,7 +128,11 @@ class Extension(_Wraps):
 
     def boundaries(self) -> tuple[int, ...]:
         before = tuple(b for b in self.schedule.boundaries() if b < self.at)
-        return (*before, self.at, self.num_warmup_steps + self.at, self.new_end) if self.num_warmup_steps else (*before, self.at, self.new_end)
+        return (
+            (*before, self.at, self.num_warmup_steps + self.at, self.new_end)
+            if self.num_warmup_steps
+            else (*before, self.at, self.new_end)
+        )
 
     def _end_value(self) -> float:
         if self.end is not None:

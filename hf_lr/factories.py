@@ -36,21 +36,23 @@ from hf_lr.schedules import (
 __all__ = [
     "get_constant_schedule",
     "get_constant_schedule_with_warmup",
-    "get_linear_schedule_with_warmup",
     "get_cosine_schedule_with_warmup",
     "get_cosine_with_hard_restarts_schedule_with_warmup",
-    "get_polynomial_decay_schedule_with_warmup",
-    "get_inverse_sqrt_schedule",
-    "get_reduce_on_plateau_schedule",
     "get_cosine_with_min_lr_schedule_with_warmup",
     "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
-    "get_wsd_schedule",
-    "get_noam_schedule",
+    "get_inverse_sqrt_schedule",
     "get_lambda_schedule",
+    "get_linear_schedule_with_warmup",
+    "get_noam_schedule",
+    "get_polynomial_decay_schedule_with_warmup",
+    "get_reduce_on_plateau_schedule",
+    "get_wsd_schedule",
 ]
 
 
-def get_constant_schedule(optimizer: Optimizer, last_epoch: int = -1, *, completed_steps: int | None = None, clock: str = "calls") -> ScheduleLR:
+def get_constant_schedule(
+    optimizer: Optimizer, last_epoch: int = -1, *, completed_steps: int | None = None, clock: str = "calls"
+) -> ScheduleLR:
     """Constant learning rate: the one set in the optimizer.
 
     Args:
@@ -250,7 +252,9 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
         >>> get_cosine_with_hard_restarts_schedule_with_warmup(optimizer, 0, 10, num_cycles=2, completed_steps=5).get_last_lr()
         [1.0]
     """
-    schedule = CosineWithHardRestarts(num_warmup_steps, num_training_steps, num_cycles, warmup_start_factor=warmup_start_factor)
+    schedule = CosineWithHardRestarts(
+        num_warmup_steps, num_training_steps, num_cycles, warmup_start_factor=warmup_start_factor
+    )
     return ScheduleLR(optimizer, schedule, last_epoch, completed_steps=completed_steps, clock=clock)
 
 

@@ -55,7 +55,7 @@ class LRFinderResult:
         ax.plot(self.lrs, self.losses, color="0.75", linewidth=0.8, label="loss")
         if self.smoothed:  # keep the divergence spike from flattening the interesting part
             low, start = min(self.smoothed), self.smoothed[0]
-            ax.set_ylim(min(low, min(self.losses)) - 0.05 * abs(start), max(start, low) + 0.5 * abs(start - low) + 1e-12)
+            ax.set_ylim(min(low, *self.losses) - 0.05 * abs(start), max(start, low) + 0.5 * abs(start - low) + 1e-12)
         ax.plot(self.lrs, self.smoothed, color="C0", linewidth=1.8, label="smoothed loss")
         if show_suggestion and self.suggestion is not None:
             ax.axvline(self.suggestion, color="C3", linestyle="--", label=f"suggestion {self.suggestion:.2e}")
@@ -302,7 +302,9 @@ def _snapshot(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, A
     return {
         "model": copy.deepcopy(model.state_dict()),
         "optimizer": copy.deepcopy(optimizer.state_dict()),
-        "lrs": [group["lr"].clone() if isinstance(group["lr"], Tensor) else group["lr"] for group in optimizer.param_groups],
+        "lrs": [
+            group["lr"].clone() if isinstance(group["lr"], Tensor) else group["lr"] for group in optimizer.param_groups
+        ],
         "training": {name: module.training for name, module in model.named_modules()},
         "grads": [None if p.grad is None else p.grad.detach().clone() for p in model.parameters()],
         "cpu_rng": torch.get_rng_state(),

@@ -15,7 +15,7 @@ from torch import nn
 
 from hf_lr._validation import check_float
 
-__all__ = ["layerwise_lr_decay", "find_layers"]
+__all__ = ["find_layers", "layerwise_lr_decay"]
 
 # Names of the module lists that hold the repeated blocks, in Transformers' models (BERT `layer`, GPT-2 `h`, Llama
 # `layers`, T5 `block`); encoder-decoder models have one under the encoder and one under the decoder.
@@ -24,7 +24,10 @@ NORM_PATTERN = re.compile(r"(^|[._])(norm|ln|layernorm|layer_norm|rmsnorm)", re.
 
 
 def _is_norm(module: nn.Module) -> bool:
-    return isinstance(module, (nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d, nn.BatchNorm2d)) or "norm" in type(module).__name__.lower()
+    return (
+        isinstance(module, (nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d, nn.BatchNorm2d))
+        or "norm" in type(module).__name__.lower()
+    )
 
 
 def find_layers(model: nn.Module) -> list[str]:
@@ -118,7 +121,11 @@ def layerwise_lr_decay(
             depth, label = count + 1, "embeddings"
         else:
             depth, label = 0, "head"
-        decayed = not (id(param) in norm_params or name.endswith(suffixes) or NORM_PATTERN.search(name.rsplit(".", 1)[0].split(".")[-1]))
+        decayed = not (
+            id(param) in norm_params
+            or name.endswith(suffixes)
+            or NORM_PATTERN.search(name.rsplit(".", 1)[0].split(".")[-1])
+        )
         key = (label, decayed)
         if key not in groups:
             groups[key] = {

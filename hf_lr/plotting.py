@@ -15,7 +15,7 @@ from hf_lr.registry import build_schedule
 from hf_lr.scheduler import ScheduleLR
 from hf_lr.schedules import Schedule
 
-__all__ = ["plot", "PlotItem"]
+__all__ = ["PlotItem", "plot"]
 
 #: What :func:`plot` draws: a name, ``(name, kwargs)``, a ``Schedule`` or a ``ScheduleLR``.
 PlotItem = Any
@@ -133,7 +133,14 @@ def plot(
         else:
             for group in range(curve.shape[1]):
                 style = "-" if group == 0 else (0, (4, 1 + group))
-                ax.plot(steps, curve[:, group], color=color, linestyle=style, linewidth=1.5, label=f"{label} (group {group})")
+                ax.plot(
+                    steps,
+                    curve[:, group],
+                    color=color,
+                    linestyle=style,
+                    linewidth=1.5,
+                    label=f"{label} (group {group})",
+                )
         if mark_phases:
             for boundary in boundaries:
                 if 0 < boundary < num_steps:

@@ -28,7 +28,6 @@ from hf_lr._validation import MAX_INT, check_bool, check_float, check_int, check
 from hf_lr.adaptive import GreedyLR, get_greedy_schedule, get_warmup_reduce_on_plateau_schedule
 from hf_lr.compose import Constant1, Decay, Join, Warmup
 from hf_lr.epochs import in_epochs
-from hf_lr.expression import Expression
 from hf_lr.equivalents import (
     ConstantFactor,
     CosineAnnealing,
@@ -44,6 +43,7 @@ from hf_lr.equivalents import (
     TimmCosine,
     TriStage,
 )
+from hf_lr.expression import Expression
 from hf_lr.factories import get_reduce_on_plateau_schedule
 from hf_lr.scheduler import ScheduleLR
 from hf_lr.schedules import (
@@ -140,7 +140,11 @@ class ScheduleEntry:
                 f"schedule {self.name!r} got unknown argument(s) {', '.join(map(repr, unknown))} in "
                 f"`scheduler_specific_kwargs`; it accepts: {', '.join(self.parameters) or 'none'}"
             )
-        missing = [name for name, default in self.parameters.items() if default is inspect.Parameter.empty and name not in kwargs]
+        missing = [
+            name
+            for name, default in self.parameters.items()
+            if default is inspect.Parameter.empty and name not in kwargs
+        ]
         if missing:
             raise TypeError(
                 f"schedule {self.name!r} requires {', '.join(map(repr, missing))} in `scheduler_specific_kwargs` "
@@ -159,7 +163,9 @@ class ScheduleEntry:
         where the name ignores them.
         """
         if kwargs is not None and not isinstance(kwargs, Mapping):
-            raise TypeError(f"`scheduler_specific_kwargs` must be a dict, got {short_repr(kwargs)} ({type(kwargs).__name__})")
+            raise TypeError(
+                f"`scheduler_specific_kwargs` must be a dict, got {short_repr(kwargs)} ({type(kwargs).__name__})"
+            )
         kwargs = dict(kwargs or {})
         for key in kwargs:
             if not isinstance(key, str):
@@ -193,7 +199,9 @@ _REGISTRY: dict[str, ScheduleEntry] = {}
 _ENTRY_POINTS_LOADED: set[str] = set()
 
 
-def _parameters(fn: Callable[..., Any], skip: int, exclude: frozenset[str] = frozenset()) -> tuple[dict[str, Any], bool, dict[str, str]]:
+def _parameters(
+    fn: Callable[..., Any], skip: int, exclude: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], bool, dict[str, str]]:
     """Split ``fn``'s signature into its own parameters, whether it takes ``**kwargs``, and step-count usage."""
     signature = inspect.signature(fn)
     own: dict[str, Any] = {}
@@ -263,7 +271,9 @@ def _lambda(
 ) -> Schedule:
     vectorized = check_bool("vectorized", vectorized)
     if params is not None and not isinstance(params, Mapping):
-        raise TypeError(f"`params` must be a dict of names to numbers, got {short_repr(params)} ({type(params).__name__})")
+        raise TypeError(
+            f"`params` must be a dict of names to numbers, got {short_repr(params)} ({type(params).__name__})"
+        )
     if isinstance(lr_lambda, str):  # a safe expression: fits JSON and the command line, pickles, resumes
         names = dict(params or {})
         for key, value in (("num_warmup_steps", num_warmup_steps), ("num_training_steps", num_training_steps)):
@@ -292,10 +302,14 @@ _builtin(
     "step/W during warmup, then num_cycles half-cosines to 0, each restarting at 1",
     CosineWithHardRestarts,
 )
-_builtin("polynomial", "step/W during warmup, then (lr-lr_end)*(1-progress)**power+lr_end (absolute lr_end)", PolynomialDecay)
+_builtin(
+    "polynomial", "step/W during warmup, then (lr-lr_end)*(1-progress)**power+lr_end (absolute lr_end)", PolynomialDecay
+)
 _builtin("constant", "1 (the optimizer's learning rate)", _constant, warmup=UNUSED, training=UNUSED)
 _builtin("constant_with_warmup", "step/W during warmup, then 1", ConstantWithWarmup, training=UNUSED)
-_builtin("inverse_sqrt", "step/W during warmup, then 1/sqrt((step+timescale-W)/timescale)", InverseSqrt, training=UNUSED)
+_builtin(
+    "inverse_sqrt", "step/W during warmup, then 1/sqrt((step+timescale-W)/timescale)", InverseSqrt, training=UNUSED
+)
 _builtin(
     "cosine_with_min_lr",
     "step/W during warmup, then a cosine from 1 to min_lr (absolute) or min_lr_rate (ratio)",
@@ -326,6 +340,8 @@ _builtin(
     warmup=OPTIONAL,
     training=OPTIONAL,
 )
+
+
 @contextlib.contextmanager
 def _user_names(**names: str) -> Iterator[None]:
     """Re-raise a builder's ``TypeError``/``ValueError`` naming the arguments the user passed, not the internal ones.
@@ -355,7 +371,9 @@ class _WithWarmup:
     its epoch clock starts after warmup, which stays counted in updates.
     """
 
-    def __init__(self, build: Callable[..., Schedule], length: str | None = None, instead: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, build: Callable[..., Schedule], length: str | None = None, instead: tuple[str, ...] = ()
+    ) -> None:
         self.build = build
         self.length = length
         self.instead = instead  # parameters that give the length another way (one_cycle's epochs)
@@ -380,7 +398,9 @@ class _WithWarmup:
         **kwargs: Any,
     ) -> Schedule:
         warmup_steps = num_warmup_steps or 0
-        epochs = {key: kwargs.pop(key) for key in ("steps_per_epoch", "staircase") if key in kwargs and self._counts_epochs()}
+        epochs = {
+            key: kwargs.pop(key) for key in ("steps_per_epoch", "staircase") if key in kwargs and self._counts_epochs()
+        }
         derived: dict[str, str] = {}
         if self.length is not None and kwargs.get(self.length) is None and not any(k in kwargs for k in self.instead):
             if epochs.get("steps_per_epoch") is not None:
@@ -389,7 +409,9 @@ class _WithWarmup:
                     f"(`num_training_steps` counts updates), got {self.length}=None"
                 )
             if num_training_steps is None:
-                raise ValueError(f"this schedule needs `{self.length}` in scheduler_specific_kwargs or `num_training_steps`")
+                raise ValueError(
+                    f"this schedule needs `{self.length}` in scheduler_specific_kwargs or `num_training_steps`"
+                )
             kwargs[self.length] = num_training_steps - warmup_steps
             derived[self.length] = "num_training_steps - num_warmup_steps" if warmup_steps else "num_training_steps"
             if kwargs[self.length] < 1:
@@ -443,9 +465,14 @@ def _one_cycle(
     names: dict[str, str] = {}
     if epochs is not None or steps_per_epoch is not None:
         if epochs is None or steps_per_epoch is None or total_steps is not None:
-            raise ValueError("one_cycle takes `total_steps` or both `epochs` and `steps_per_epoch`, as torch's OneCycleLR")
+            raise ValueError(
+                "one_cycle takes `total_steps` or both `epochs` and `steps_per_epoch`, as torch's OneCycleLR"
+            )
         # Checked before multiplying: a list times a large int would allocate it (JSON can send either).
-        epochs, steps_per_epoch = check_int("epochs", epochs, minimum=1), check_int("steps_per_epoch", steps_per_epoch, minimum=1)
+        epochs, steps_per_epoch = (
+            check_int("epochs", epochs, minimum=1),
+            check_int("steps_per_epoch", steps_per_epoch, minimum=1),
+        )
         if epochs * steps_per_epoch > MAX_INT:
             raise ValueError(
                 f"`epochs * steps_per_epoch` must be <= {MAX_INT} (2**53), got epochs={epochs}, steps_per_epoch={steps_per_epoch}"
@@ -493,7 +520,9 @@ def _timm_cosine(
         t_initial = num_training_steps - warmup_t if prefix else num_training_steps
         names["t_initial"] = "num_training_steps - num_warmup_steps" if prefix and warmup_t else "num_training_steps"
     with _user_names(**names):
-        schedule = TimmCosine(t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay, warmup_t, warmup_lr_init, warmup_prefix)
+        schedule = TimmCosine(
+            t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay, warmup_t, warmup_lr_init, warmup_prefix
+        )
     return in_epochs(schedule, steps_per_epoch, staircase)
 
 
@@ -506,7 +535,10 @@ def _tri_stage(
     init_lr_scale: float = 0.01,
     final_lr_scale: float = 0.01,
 ) -> Schedule:
-    hold_steps, decay_steps = check_optional_int("hold_steps", hold_steps), check_optional_int("decay_steps", decay_steps)
+    hold_steps, decay_steps = (
+        check_optional_int("hold_steps", hold_steps),
+        check_optional_int("decay_steps", decay_steps),
+    )
     if phase_ratio is not None:
         if not isinstance(phase_ratio, (list, tuple)):
             raise TypeError(f"`phase_ratio` must be a list of three fractions, got {short_repr(phase_ratio)}")
@@ -566,7 +598,12 @@ def _deepspeed_no_decay(num_warmup_steps: int, warmup_min_lr: float = 0.0, warmu
 _with_warmup("exponential", "torch ExponentialLR: gamma**step", ExponentialDecay)
 _with_warmup("step", "torch StepLR: gamma**(step // step_size)", StepDecay)
 _with_warmup("multistep", "torch MultiStepLR: gamma**(milestones passed)", MultiStepDecay)
-_with_warmup("cosine_annealing", "torch CosineAnnealingLR: eta_min + (lr-eta_min)(1+cos(pi*step/T_max))/2", CosineAnnealing, "T_max")
+_with_warmup(
+    "cosine_annealing",
+    "torch CosineAnnealingLR: eta_min + (lr-eta_min)(1+cos(pi*step/T_max))/2",
+    CosineAnnealing,
+    "T_max",
+)
 _with_warmup(
     "cosine_annealing_warm_restarts",
     "torch CosineAnnealingWarmRestarts: cosine annealing restarted every T_0*T_mult**i updates",
@@ -607,7 +644,12 @@ _builtin(
     "NeMo-style warmup, hold for hold_steps, then decay (cosine/linear/polynomial/...) to min_lr_ratio at T",
     _warmup_hold_decay,
 )
-_builtin("deepspeed_warmup", "DeepSpeed WarmupLR: log (or linear) warmup from warmup_min_lr, then constant", _deepspeed_no_decay, training=UNUSED)
+_builtin(
+    "deepspeed_warmup",
+    "DeepSpeed WarmupLR: log (or linear) warmup from warmup_min_lr, then constant",
+    _deepspeed_no_decay,
+    training=UNUSED,
+)
 _builtin(
     "deepspeed_warmup_decay",
     "DeepSpeed WarmupDecayLR: log (or linear) warmup from warmup_min_lr, then linear decay back to it at T",
@@ -698,7 +740,9 @@ def _is_factory(fn: Callable[..., Any]) -> bool:
 KINDS = ("auto", "multiplier", "factory", "schedule")
 
 
-def _make_entry(name: str, fn: Callable[..., Any], description: str | None, source: str, kind: str = "auto") -> ScheduleEntry:
+def _make_entry(
+    name: str, fn: Callable[..., Any], description: str | None, source: str, kind: str = "auto"
+) -> ScheduleEntry:
     if isinstance(fn, ScheduleEntry):
         return dataclasses.replace(fn, name=name, source=source)
     if not callable(fn):
@@ -866,7 +910,9 @@ def _name_of(name: Any) -> str:
     if isinstance(name, enum.Enum):  # transformers.SchedulerType and similar string enums
         name = name.value
     if not isinstance(name, str):
-        raise TypeError(f"`name` must be a schedule name (str) or a SchedulerType, got {name!r} ({type(name).__name__})")
+        raise TypeError(
+            f"`name` must be a schedule name (str) or a SchedulerType, got {name!r} ({type(name).__name__})"
+        )
     return name
 
 
@@ -943,7 +989,9 @@ def _build_per_group(entry: ScheduleEntry, kwargs: dict[str, Any], optimizer: Op
     schedules = []
     for index in range(count or 0):
         try:
-            schedules.append(entry.build_schedule(**{**kwargs, **{key: values[index] for key, values in lists.items()}}))
+            schedules.append(
+                entry.build_schedule(**{**kwargs, **{key: values[index] for key, values in lists.items()}})
+            )
         except (TypeError, ValueError) as error:
             raise type(error)(f"schedule {entry.name!r}, parameter group {index}: {error}") from None
     return schedules

@@ -160,7 +160,9 @@ def _state_lrs(state_dict: Mapping[str, Any], key: str, count: int) -> list[floa
     """A list of per-group learning rates from a saved state, checked (one finite lr >= 0 per group)."""
     values = state_dict[key]
     if not isinstance(values, (list, tuple)):
-        raise ValueError(f"state_dict[{key!r}] must be a list with one learning rate per parameter group, got {values!r}")
+        raise ValueError(
+            f"state_dict[{key!r}] must be a list with one learning rate per parameter group, got {values!r}"
+        )
     if len(values) != count:
         raise ValueError(
             f"the saved state has {len(values)} values in {key!r}, the optimizer has {count} parameter groups"
@@ -289,7 +291,9 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
     ) -> None:
         groups = optimizer.param_groups
         if base_lrs is not None and len(base_lrs) != len(groups):
-            raise ValueError(f"`base_lrs` must have one value per parameter group: expected {len(groups)}, got {len(base_lrs)}")
+            raise ValueError(
+                f"`base_lrs` must have one value per parameter group: expected {len(groups)}, got {len(base_lrs)}"
+            )
         for index, group in enumerate(groups):
             if "initial_lr" in group:
                 continue
@@ -486,14 +490,22 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
         """
         mode = check_choice("mode", mode, ("stretch", "rewarm"))
         at = self._at()
-        options = {"num_warmup_steps": num_warmup_steps, "peak": peak, "shape": shape, "end": end} if mode == "rewarm" else {}
+        options = (
+            {"num_warmup_steps": num_warmup_steps, "peak": peak, "shape": shape, "end": end} if mode == "rewarm" else {}
+        )
         if mode == "stretch" and (num_warmup_steps or end is not None):
-            raise ValueError("`num_warmup_steps` and `end` go with mode='rewarm'; mode='stretch' keeps the curve's shape and end")
+            raise ValueError(
+                "`num_warmup_steps` and `end` go with mode='rewarm'; mode='stretch' keeps the curve's shape and end"
+            )
         self._install(
-            lambda schedule: Extension(schedule, at=at, new_end=num_training_steps, mode=mode, old_end=schedule.horizon(), **options)
+            lambda schedule: Extension(
+                schedule, at=at, new_end=num_training_steps, mode=mode, old_end=schedule.horizon(), **options
+            )
         )
 
-    def start_decay(self, num_decay_steps: int | None = None, shape: str | None = None, end: float | None = None) -> None:
+    def start_decay(
+        self, num_decay_steps: int | None = None, shape: str | None = None, end: float | None = None
+    ) -> None:
         """Start the cooldown now: decay from the current lr to `end` over `num_decay_steps` updates (WSD-style).
 
         For an open-ended ``warmup_stable_decay`` (no ``num_training_steps``), the defaults are its own
@@ -557,7 +569,9 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
         check_choice("mode", mode, ("stretch", "rewarm"))
         unknown = sorted(set(options) - {"num_warmup_steps", "peak", "shape", "end"})
         if unknown:
-            raise TypeError(f"allow_extension() got unknown option(s) {unknown}; it takes num_warmup_steps, peak, shape, end")
+            raise TypeError(
+                f"allow_extension() got unknown option(s) {unknown}; it takes num_warmup_steps, peak, shape, end"
+            )
         self._extension_on_load = {"mode": mode, **options}
 
     def schedule_configs(self) -> list[dict[str, Any]]:
@@ -607,7 +621,9 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             raise TypeError(f"`state_dict` must be a dict (a scheduler state), got {type(state_dict).__name__}")
         missing = [key for key in ("last_epoch", "base_lrs") if key not in state_dict]
         if missing:
-            raise ValueError(f"not a scheduler state: missing {', '.join(missing)} (keys: {sorted(map(str, state_dict))})")
+            raise ValueError(
+                f"not a scheduler state: missing {', '.join(missing)} (keys: {sorted(map(str, state_dict))})"
+            )
         count = len(self.optimizer.param_groups)
         last_epoch = check_int("state_dict['last_epoch']", state_dict["last_epoch"], minimum=-1)
         base_lrs = _state_lrs(state_dict, "base_lrs", count)
@@ -672,12 +688,12 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             raise
         self._last_lr = last_lrs
         self._overrun_warned = self._horizon is not None and last_epoch > self._horizon
-        if self._extension_on_load is not None and self._horizon is not None and self._target_size is not None:
-            if self._target_size > self._horizon and last_epoch >= 0:
-                options = dict(self._extension_on_load)
-                if options["mode"] == "rewarm" and "num_warmup_steps" not in options:  # the new run's own warmup
-                    options["num_warmup_steps"] = (self.source or {}).get("live_num_warmup_steps") or 0
-                self.extend(self._target_size, **options)
+        growing = self._horizon is not None and self._target_size is not None and self._target_size > self._horizon
+        if self._extension_on_load is not None and growing and last_epoch >= 0:
+            options = dict(self._extension_on_load)
+            if options["mode"] == "rewarm" and "num_warmup_steps" not in options:  # the new run's own warmup
+                options["num_warmup_steps"] = (self.source or {}).get("live_num_warmup_steps") or 0
+            self.extend(self._target_size, **options)
 
     @property
     def _target_size(self) -> int | None:
@@ -713,10 +729,15 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
 
         saved_total, live_total = saved_source.get("num_training_steps"), source.get("num_training_steps")
         base = build_schedule(
-            saved_source["name"], saved_source.get("num_warmup_steps"), saved_total, **dict(saved_source.get("scheduler_specific_kwargs") or {})
+            saved_source["name"],
+            saved_source.get("num_warmup_steps"),
+            saved_total,
+            **dict(saved_source.get("scheduler_specific_kwargs") or {}),
         )
         if any(config != base.config() for _, config in layers_and_bases):
-            raise ScheduleMismatchError("the saved schedules cannot be rebuilt from their recorded arguments; cannot extend")
+            raise ScheduleMismatchError(
+                "the saved schedules cannot be rebuilt from their recorded arguments; cannot extend"
+            )
         rebuilt = [_rebuild(base, layers) for layers, _ in layers_and_bases]
         horizon = max((s.horizon() or 0) for s in rebuilt)
         if not isinstance(live_total, int) or live_total < horizon:

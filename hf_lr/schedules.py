@@ -40,20 +40,20 @@ from hf_lr._validation import (
 )
 
 __all__ = [
-    "Schedule",
     "Constant",
     "ConstantWithWarmup",
-    "LinearWithWarmup",
-    "CosineWithWarmup",
-    "CosineWithHardRestarts",
-    "PolynomialDecay",
-    "InverseSqrt",
-    "CosineWithMinLR",
     "CosineWarmupWithMinLR",
-    "WarmupStableDecay",
-    "Noam",
-    "LambdaSchedule",
+    "CosineWithHardRestarts",
+    "CosineWithMinLR",
+    "CosineWithWarmup",
     "FunctionSchedule",
+    "InverseSqrt",
+    "LambdaSchedule",
+    "LinearWithWarmup",
+    "Noam",
+    "PolynomialDecay",
+    "Schedule",
+    "WarmupStableDecay",
 ]
 
 WSD_SHAPES = ("linear", "cosine", "1-sqrt")
@@ -225,7 +225,10 @@ class _LinearWarmup(Schedule):
 
     def __post_init__(self) -> None:
         _chain_post_init(self, _LinearWarmup)
-        _set(self, warmup_start_factor=check_float("warmup_start_factor", self.warmup_start_factor, minimum=0.0, maximum=1.0))
+        _set(
+            self,
+            warmup_start_factor=check_float("warmup_start_factor", self.warmup_start_factor, minimum=0.0, maximum=1.0),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -440,7 +443,12 @@ class CosineWithHardRestarts(_LinearWarmup, _WarmupThenDecay):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _set(self, num_cycles=check_float("num_cycles", self.num_cycles, minimum=0.0, maximum=MAX_CYCLES, exclusive_minimum=True))
+        _set(
+            self,
+            num_cycles=check_float(
+                "num_cycles", self.num_cycles, minimum=0.0, maximum=MAX_CYCLES, exclusive_minimum=True
+            ),
+        )
 
     def boundaries(self) -> tuple[int, ...]:
         w, t = self.num_warmup_steps, self.num_training_steps
@@ -638,7 +646,9 @@ def absolute_ratio(name: str, value: float, lr: float, *, whose: str = "the grou
         )
     ratio = value / lr
     if not math.isfinite(ratio):
-        raise ValueError(f"`{name}`={value} is too large an absolute learning rate for {whose} learning rate {lr}: their ratio overflows")
+        raise ValueError(
+            f"`{name}`={value} is too large an absolute learning rate for {whose} learning rate {lr}: their ratio overflows"
+        )
     return ratio
 
 
@@ -680,7 +690,9 @@ class _CosineToMinLR(_HoldEnd, _WarmupThenDecay):
                 f"`min_lr` must be <= the optimizer's learning rate (the floor of a decay from it), got "
                 f"min_lr={self.min_lr}, lr={lr}"
             )
-        return dataclasses.replace(self, min_lr=None, min_lr_rate=absolute_ratio("min_lr", self.min_lr, lr, whose="the optimizer's"))
+        return dataclasses.replace(
+            self, min_lr=None, min_lr_rate=absolute_ratio("min_lr", self.min_lr, lr, whose="the optimizer's")
+        )
 
     def _rate(self) -> float:
         if self.min_lr_rate is None:
@@ -919,7 +931,10 @@ class WarmupStableDecay(Schedule):
                     f"num_warmup_steps={num_warmup_steps}, num_decay_steps={num_decay_steps}, "
                     f"num_training_steps={num_training_steps}"
                 )
-        elif num_training_steps is not None and num_warmup_steps + num_stable_steps + num_decay_steps != num_training_steps:
+        elif (
+            num_training_steps is not None
+            and num_warmup_steps + num_stable_steps + num_decay_steps != num_training_steps
+        ):
             warnings.warn(
                 f"num_warmup_steps + num_stable_steps + num_decay_steps = "
                 f"{num_warmup_steps + num_stable_steps + num_decay_steps} differs from "
@@ -927,7 +942,9 @@ class WarmupStableDecay(Schedule):
                 UserWarning,
                 stacklevel=3,
             )
-        return cls(num_warmup_steps, num_stable_steps, num_decay_steps, warmup_type, decay_type, min_lr_ratio, num_cycles)
+        return cls(
+            num_warmup_steps, num_stable_steps, num_decay_steps, warmup_type, decay_type, min_lr_ratio, num_cycles
+        )
 
     def __call__(self, step: int) -> float:
         warmup, decay = self.num_warmup_steps, self.num_decay_steps

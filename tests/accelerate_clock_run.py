@@ -21,14 +21,23 @@ from torch.utils.data import DataLoader, TensorDataset
 import hf_lr
 
 
-def _train(accelerator: Accelerator, args: argparse.Namespace, clock: str, stop_after: int | None = None, resume_from: str | None = None) -> dict:
+def _train(
+    accelerator: Accelerator,
+    args: argparse.Namespace,
+    clock: str,
+    stop_after: int | None = None,
+    resume_from: str | None = None,
+) -> dict:
     accelerator.free_memory()  # forget the previous scenario's prepared objects (save_state/load_state see only these)
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     scheduler = hf_lr.get_scheduler(args.name, optimizer, args.warmup, args.total, clock=clock)
     batches = args.total * args.accumulation * accelerator.num_processes
-    data = TensorDataset(torch.randn(batches * 2, 4, generator=torch.Generator().manual_seed(1)), torch.randn(batches * 2, 1, generator=torch.Generator().manual_seed(2)))
+    data = TensorDataset(
+        torch.randn(batches * 2, 4, generator=torch.Generator().manual_seed(1)),
+        torch.randn(batches * 2, 1, generator=torch.Generator().manual_seed(2)),
+    )
     loader = DataLoader(data, batch_size=2)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     skip = 0
@@ -38,7 +47,7 @@ def _train(accelerator: Accelerator, args: argparse.Namespace, clock: str, stop_
     lrs = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", hf_lr.ScheduleOverrunWarning)
-        for batch_index, (x, y) in enumerate(accelerator.skip_first_batches(loader, skip) if skip else loader):
+        for _batch_index, (x, y) in enumerate(accelerator.skip_first_batches(loader, skip) if skip else loader):
             with accelerator.accumulate(model):
                 loss = torch.nn.functional.mse_loss(model(x), y)
                 accelerator.backward(loss)
@@ -50,7 +59,12 @@ def _train(accelerator: Accelerator, args: argparse.Namespace, clock: str, stop_
             if stop_after is not None and len(lrs) == stop_after and accelerator.sync_gradients:
                 break
     overruns = [str(w.message) for w in caught if issubclass(w.category, hf_lr.ScheduleOverrunWarning)]
-    return {"lrs": lrs, "overrun_warnings": overruns, "updates": scheduler.scheduler.updates, "last_epoch": scheduler.scheduler.last_epoch}
+    return {
+        "lrs": lrs,
+        "overrun_warnings": overruns,
+        "updates": scheduler.scheduler.updates,
+        "last_epoch": scheduler.scheduler.last_epoch,
+    }
 
 
 def main() -> None:
@@ -62,7 +76,9 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--state_dir", required=True)
     args = parser.parse_args()
-    accelerator = Accelerator(gradient_accumulation_steps=args.accumulation)  # the default: step_scheduler_with_optimizer=True
+    accelerator = Accelerator(
+        gradient_accumulation_steps=args.accumulation
+    )  # the default: step_scheduler_with_optimizer=True
     results = {"num_processes": accelerator.num_processes}
     results["updates"] = _train(accelerator, args, "updates")
     results["calls"] = _train(accelerator, args, "calls")
@@ -71,7 +87,10 @@ def main() -> None:
     accelerator.wait_for_everyone()
     second = _train(accelerator, args, "updates", resume_from=args.state_dir)
     accelerator.wait_for_everyone()
-    results["resumed"] = {"lrs": first["lrs"] + second["lrs"], "overrun_warnings": first["overrun_warnings"] + second["overrun_warnings"]}
+    results["resumed"] = {
+        "lrs": first["lrs"] + second["lrs"],
+        "overrun_warnings": first["overrun_warnings"] + second["overrun_warnings"],
+    }
     if accelerator.is_main_process:
         with open(args.out, "w") as f:
             json.dump(results, f)

@@ -21,7 +21,9 @@ import hf_lr  # noqa: E402
 from hf_lr import registry  # noqa: E402
 
 
-def make_optimizer(lrs: Sequence[float] = (0.1,), optimizer: str = "sgd", tensor_lr: bool = False, seed: int = 0) -> torch.optim.Optimizer:
+def make_optimizer(
+    lrs: Sequence[float] = (0.1,), optimizer: str = "sgd", tensor_lr: bool = False, seed: int = 0
+) -> torch.optim.Optimizer:
     """An optimizer over small fresh parameters, one group per learning rate."""
     generator = torch.Generator().manual_seed(seed)
     groups = []
@@ -66,7 +68,9 @@ def trajectory(
     return lrs_seen
 
 
-def scheduler_for(name: str, w: int | None, t: int | None, kwargs: dict[str, Any]) -> Callable[[torch.optim.Optimizer], Any]:
+def scheduler_for(
+    name: str, w: int | None, t: int | None, kwargs: dict[str, Any]
+) -> Callable[[torch.optim.Optimizer], Any]:
     def make(optimizer: torch.optim.Optimizer, **resume: Any) -> Any:
         return hf_lr.get_scheduler(name, optimizer, w, t, dict(kwargs), **resume)
 

@@ -49,7 +49,9 @@ def extract(path: Path) -> list[Block]:
             index += 1
             continue
         ticks, language = opening.groups()
-        end = next((i for i in range(index + 1, len(lines)) if lines[i].startswith(ticks) and not lines[i].strip("`")), None)
+        end = next(
+            (i for i in range(index + 1, len(lines)) if lines[i].startswith(ticks) and not lines[i].strip("`")), None
+        )
         if end is None:
             raise ValueError(f"{path}:{index + 1}: a ``` fence is never closed")
         if language in RUN_LANGUAGES:

@@ -29,7 +29,7 @@ def write_data_file(path: Path, num_rows: int, seed: int) -> dict[str, list]:
     """The built-in kind of examples with string labels, as csv, json (a list of records) or jsonl."""
     data = task.builtin_examples(num_rows, np.random.default_rng(seed))
     data["label"] = ["positive" if label else "negative" for label in data["label"]]
-    rows = [{"text": t, "label": l} for t, l in zip(data["text"], data["label"])]
+    rows = [{"text": text, "label": label} for text, label in zip(data["text"], data["label"])]
     if path.suffix == ".csv":
         with path.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, ["text", "label"])

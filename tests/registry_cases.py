@@ -92,6 +92,8 @@ def _optional_warmup(kwargs: Any, training: Any = st.none()) -> Any:
 
 def _after_warmup(w: int | None, t: int | None, kw: dict[str, Any]) -> tuple[int, int]:
     return (w or 0, BIG)
+
+
 rates = st.floats(0.0, 1.0, allow_nan=False)
 
 
@@ -99,7 +101,9 @@ def _epochs(kwargs: Any, staircase: bool = True) -> Any:
     """``kwargs`` with or without lengths in epochs: ``steps_per_epoch`` (and ``staircase`` where jumps are allowed)."""
     epochs = st.one_of(
         st.just({}),
-        st.fixed_dictionaries({"steps_per_epoch": st.integers(1, 4), "staircase": st.booleans() if staircase else st.just(False)}),
+        st.fixed_dictionaries(
+            {"steps_per_epoch": st.integers(1, 4), "staircase": st.booleans() if staircase else st.just(False)}
+        ),
     )
     return st.tuples(kwargs, epochs).map(lambda pair: {**pair[0], **pair[1]})
 
@@ -107,7 +111,12 @@ def _epochs(kwargs: Any, staircase: bool = True) -> Any:
 def _timm_in_epochs(p: tuple[Any, ...]) -> Triple:
     """timm with t_in_epochs: ``t_initial`` in epochs, warmup (updates) a whole number of epochs."""
     w, t_initial, kwargs, steps_per_epoch, staircase = p
-    return ((w or 0) * steps_per_epoch, None, {"t_initial": t_initial, **kwargs, "steps_per_epoch": steps_per_epoch, "staircase": staircase})
+    return (
+        (w or 0) * steps_per_epoch,
+        None,
+        {"t_initial": t_initial, **kwargs, "steps_per_epoch": steps_per_epoch, "staircase": staircase},
+    )
+
 
 _TIMM_KWARGS = st.fixed_dictionaries(
     {
@@ -129,22 +138,39 @@ CASES: dict[str, Case] = {
         lambda w, t, kw: (w, 10_000),
     ),
     "linear": Case(
-        ((0, 20, {}), (5, 20, {}), (20, 20, {}), (5, 20, {"warmup_start_factor": 0.25})), _with(st.just({})), _warmup_then_decay
+        ((0, 20, {}), (5, 20, {}), (20, 20, {}), (5, 20, {"warmup_start_factor": 0.25})),
+        _with(st.just({})),
+        _warmup_then_decay,
     ),
     "cosine": Case(
-        ((0, 20, {}), (5, 20, {"num_cycles": 1.5}), (3, 3, {}), (5, 20, {"hold_end": True, "warmup_start_factor": 0.1}),
-         (2, 10, {"num_cycles": 0.75, "hold_end": True})),
+        (
+            (0, 20, {}),
+            (5, 20, {"num_cycles": 1.5}),
+            (3, 3, {}),
+            (5, 20, {"hold_end": True, "warmup_start_factor": 0.1}),
+            (2, 10, {"num_cycles": 0.75, "hold_end": True}),
+        ),
         _with(st.fixed_dictionaries({"num_cycles": cycles})),
         _cosine_shape,
     ),
     "cosine_with_restarts": Case(
-        ((0, 20, {}), (4, 24, {"num_cycles": 3}), (2, 12, {"num_cycles": 1.5}), (4, 24, {"num_cycles": 2, "warmup_start_factor": 0.5})),
+        (
+            (0, 20, {}),
+            (4, 24, {"num_cycles": 3}),
+            (2, 12, {"num_cycles": 1.5}),
+            (4, 24, {"num_cycles": 2, "warmup_start_factor": 0.5}),
+        ),
         _with(st.fixed_dictionaries({"num_cycles": cycles})),
         lambda w, t, kw: (w, t) if kw.get("num_cycles", 1) <= 1 else None,
         jumps_only_to_one=True,
     ),
     "polynomial": Case(
-        ((0, 20, {}), (5, 20, {"lr_end": 1e-3, "power": 2.0}), (20, 20, {}), (5, 20, {"lr_end": 1e-3, "warmup_start_factor": 0.2})),
+        (
+            (0, 20, {}),
+            (5, 20, {"lr_end": 1e-3, "power": 2.0}),
+            (20, 20, {}),
+            (5, 20, {"lr_end": 1e-3, "warmup_start_factor": 0.2}),
+        ),
         _with(st.fixed_dictionaries({"lr_end": st.floats(0.0, 0.09), "power": st.floats(0.1, 4.0)})),
         _warmup_then_decay,
     ),
@@ -156,8 +182,12 @@ CASES: dict[str, Case] = {
         lambda w, t, kw: (w, 10_000),
     ),
     "cosine_with_min_lr": Case(
-        ((0, 20, {"min_lr_rate": 0.1}), (5, 20, {"min_lr": 1e-3}), (4, 4, {"min_lr_rate": 0.0}),
-         (5, 20, {"min_lr": 1e-3, "hold_end": True, "warmup_start_factor": 0.2})),
+        (
+            (0, 20, {"min_lr_rate": 0.1}),
+            (5, 20, {"min_lr": 1e-3}),
+            (4, 4, {"min_lr_rate": 0.0}),
+            (5, 20, {"min_lr": 1e-3, "hold_end": True, "warmup_start_factor": 0.2}),
+        ),
         _with(
             st.one_of(
                 st.fixed_dictionaries({"min_lr_rate": rates, "num_cycles": cycles}),
@@ -167,8 +197,12 @@ CASES: dict[str, Case] = {
         _cosine_shape,
     ),
     "cosine_warmup_with_min_lr": Case(
-        ((0, 20, {"min_lr_rate": 0.1}), (5, 20, {"min_lr": 1e-3, "warmup_lr_rate": 0.2}), (4, 4, {"min_lr_rate": 0.5}),
-         (4, 12, {"min_lr_rate": 0.1, "hold_end": True})),
+        (
+            (0, 20, {"min_lr_rate": 0.1}),
+            (5, 20, {"min_lr": 1e-3, "warmup_lr_rate": 0.2}),
+            (4, 4, {"min_lr_rate": 0.5}),
+            (4, 12, {"min_lr_rate": 0.1, "hold_end": True}),
+        ),
         _with(
             st.fixed_dictionaries(
                 {"min_lr_rate": rates, "num_cycles": cycles},
@@ -207,7 +241,10 @@ CASES: dict[str, Case] = {
         lambda w, t, kw: (w - 1, 10_000),
     ),
     "lambda": Case(
-        ((None, None, {"lr_lambda": halving_every_ten}), (None, None, {"lr_lambda": halving_every_ten, "vectorized": True})),
+        (
+            (None, None, {"lr_lambda": halving_every_ten}),
+            (None, None, {"lr_lambda": halving_every_ten, "vectorized": True}),
+        ),
         st.just((None, None, {"lr_lambda": halving_every_ten})),
         lambda w, t, kw: (0, 10_000),
     ),
@@ -218,15 +255,24 @@ CASES: dict[str, Case] = {
         _after_warmup,
     ),
     "step": Case(
-        ((None, None, {"step_size": 4, "gamma": 0.5}), (3, None, {"step_size": 5}),
-         (None, None, {"step_size": 2, "gamma": 0.5, "steps_per_epoch": 3}), (2, None, {"step_size": 2, "steps_per_epoch": 3, "staircase": True})),
-        _optional_warmup(_epochs(st.fixed_dictionaries({"step_size": st.integers(1, 50), "gamma": st.floats(0.05, 1.0)}))),
+        (
+            (None, None, {"step_size": 4, "gamma": 0.5}),
+            (3, None, {"step_size": 5}),
+            (None, None, {"step_size": 2, "gamma": 0.5, "steps_per_epoch": 3}),
+            (2, None, {"step_size": 2, "steps_per_epoch": 3, "staircase": True}),
+        ),
+        _optional_warmup(
+            _epochs(st.fixed_dictionaries({"step_size": st.integers(1, 50), "gamma": st.floats(0.05, 1.0)}))
+        ),
         _after_warmup,
         continuous=False,
     ),
     "multistep": Case(
-        ((None, None, {"milestones": [3, 7, 7], "gamma": 0.5}), (2, None, {"milestones": [4, 10]}),
-         (None, None, {"milestones": [1, 3], "gamma": 0.5, "steps_per_epoch": 4})),
+        (
+            (None, None, {"milestones": [3, 7, 7], "gamma": 0.5}),
+            (2, None, {"milestones": [4, 10]}),
+            (None, None, {"milestones": [1, 3], "gamma": 0.5, "steps_per_epoch": 4}),
+        ),
         _optional_warmup(
             _epochs(
                 st.fixed_dictionaries(
@@ -238,13 +284,18 @@ CASES: dict[str, Case] = {
         continuous=False,
     ),
     "cosine_annealing": Case(
-        ((None, None, {"T_max": 10}), (4, None, {"T_max": 8, "eta_min": 1e-3}), (2, 20, {}),
-         (3, None, {"T_max": 4, "eta_min": 1e-3, "steps_per_epoch": 3, "hold_end": True}),
-         (None, None, {"T_max": 3, "steps_per_epoch": 4, "staircase": True})),
+        (
+            (None, None, {"T_max": 10}),
+            (4, None, {"T_max": 8, "eta_min": 1e-3}),
+            (2, 20, {}),
+            (3, None, {"T_max": 4, "eta_min": 1e-3, "steps_per_epoch": 3, "hold_end": True}),
+            (None, None, {"T_max": 3, "steps_per_epoch": 4, "staircase": True}),
+        ),
         _optional_warmup(
             _epochs(
                 st.fixed_dictionaries(
-                    {"T_max": st.integers(1, 300), "eta_min": st.floats(0.0, 0.09)}, optional={"hold_end": st.booleans()}
+                    {"T_max": st.integers(1, 300), "eta_min": st.floats(0.0, 0.09)},
+                    optional={"hold_end": st.booleans()},
                 ),
                 staircase=False,
             )
@@ -252,8 +303,12 @@ CASES: dict[str, Case] = {
         lambda w, t, kw: (w or 0, (w or 0) + kw["T_max"] * kw.get("steps_per_epoch", 1)) if "T_max" in kw else None,
     ),
     "cosine_annealing_warm_restarts": Case(
-        ((None, None, {"T_0": 5}), (3, None, {"T_0": 3, "T_mult": 2, "eta_min": 1e-3}),
-         (None, None, {"T_0": 2, "T_mult": 2, "steps_per_epoch": 3}), (2, None, {"T_0": 2, "steps_per_epoch": 3, "staircase": True})),
+        (
+            (None, None, {"T_0": 5}),
+            (3, None, {"T_0": 3, "T_mult": 2, "eta_min": 1e-3}),
+            (None, None, {"T_0": 2, "T_mult": 2, "steps_per_epoch": 3}),
+            (2, None, {"T_0": 2, "steps_per_epoch": 3, "staircase": True}),
+        ),
         _optional_warmup(
             _epochs(
                 st.fixed_dictionaries(
@@ -265,7 +320,10 @@ CASES: dict[str, Case] = {
         jumps_only_to_one=True,
     ),
     "one_cycle": Case(
-        ((None, 20, {"max_lr": 0.05}), (3, None, {"total_steps": 20, "three_phase": True, "anneal_strategy": "linear"})),
+        (
+            (None, 20, {"max_lr": 0.05}),
+            (3, None, {"total_steps": 20, "three_phase": True, "anneal_strategy": "linear"}),
+        ),
         st.tuples(
             warmups, st.integers(1, 40), st.sampled_from([0.2, 0.3, 0.5]), st.sampled_from(["cos", "linear"])
         ).map(
@@ -275,11 +333,27 @@ CASES: dict[str, Case] = {
                 {"total_steps": 10 * p[1], "pct_start": p[2], "anneal_strategy": p[3], "max_lr": 0.05},
             )
         ),
-        lambda w, t, kw: ((w or 0) + int(round(kw["pct_start"] * kw["total_steps"])) - 1, (w or 0) + kw["total_steps"] - 1),
+        lambda w, t, kw: (
+            (w or 0) + round(kw["pct_start"] * kw["total_steps"]) - 1,
+            (w or 0) + kw["total_steps"] - 1,
+        ),
     ),
     "cyclic": Case(
-        ((None, None, {"base_lr": 0.01, "max_lr": 0.05, "step_size_up": 4}),
-         (2, None, {"base_lr": 0.001, "max_lr": 0.04, "step_size_up": 3, "step_size_down": 5, "mode": "exp_range", "gamma": 0.99})),
+        (
+            (None, None, {"base_lr": 0.01, "max_lr": 0.05, "step_size_up": 4}),
+            (
+                2,
+                None,
+                {
+                    "base_lr": 0.001,
+                    "max_lr": 0.04,
+                    "step_size_up": 3,
+                    "step_size_down": 5,
+                    "mode": "exp_range",
+                    "gamma": 0.99,
+                },
+            ),
+        ),
         _optional_warmup(
             st.fixed_dictionaries(
                 {
@@ -301,7 +375,11 @@ CASES: dict[str, Case] = {
         ((None, None, {"start_factor": 0.25, "total_iters": 8}), (2, None, {"start_factor": 1.0, "end_factor": 0.1})),
         _optional_warmup(
             st.fixed_dictionaries(
-                {"start_factor": st.floats(0.01, 1.0), "end_factor": st.floats(0.0, 1.0), "total_iters": st.integers(1, 200)}
+                {
+                    "start_factor": st.floats(0.01, 1.0),
+                    "end_factor": st.floats(0.0, 1.0),
+                    "total_iters": st.integers(1, 200),
+                }
             )
         ),
         lambda w, t, kw: (w or 0, BIG) if kw.get("start_factor", 1 / 3) >= kw.get("end_factor", 1.0) else None,
@@ -312,33 +390,58 @@ CASES: dict[str, Case] = {
         continuous=False,
     ),
     "timm_cosine": Case(
-        ((None, 20, {}), (4, 20, {"cycle_limit": 3, "cycle_decay": 0.5, "lr_min": 1e-3, "warmup_lr_init": 1e-3}),
-         (3, None, {"t_initial": 6, "cycle_mul": 1.5, "cycle_limit": 3, "k_decay": 2.0, "warmup_prefix": True}),
-         (4, None, {"t_initial": 5, "lr_min": 1e-3, "warmup_lr_init": 1e-3, "steps_per_epoch": 2}),
-         (3, None, {"t_initial": 3, "cycle_limit": 2, "warmup_prefix": True, "steps_per_epoch": 3, "staircase": True})),
+        (
+            (None, 20, {}),
+            (4, 20, {"cycle_limit": 3, "cycle_decay": 0.5, "lr_min": 1e-3, "warmup_lr_init": 1e-3}),
+            (3, None, {"t_initial": 6, "cycle_mul": 1.5, "cycle_limit": 3, "k_decay": 2.0, "warmup_prefix": True}),
+            (4, None, {"t_initial": 5, "lr_min": 1e-3, "warmup_lr_init": 1e-3, "steps_per_epoch": 2}),
+            (
+                3,
+                None,
+                {"t_initial": 3, "cycle_limit": 2, "warmup_prefix": True, "steps_per_epoch": 3, "staircase": True},
+            ),
+        ),
         st.one_of(
-            st.tuples(warmups, st.integers(1, 200), _TIMM_KWARGS).map(lambda p: (p[0], None, {"t_initial": p[1], **p[2]})),
-            st.tuples(st.integers(0, 15), st.integers(1, 50), _TIMM_KWARGS, st.integers(1, 4), st.booleans()).map(_timm_in_epochs),
+            st.tuples(warmups, st.integers(1, 200), _TIMM_KWARGS).map(
+                lambda p: (p[0], None, {"t_initial": p[1], **p[2]})
+            ),
+            st.tuples(st.integers(0, 15), st.integers(1, 50), _TIMM_KWARGS, st.integers(1, 4), st.booleans()).map(
+                _timm_in_epochs
+            ),
         ),
         continuous=False,
     ),
     "tri_stage": Case(
-        ((2, None, {"hold_steps": 3, "decay_steps": 5}), (0, 20, {"phase_ratio": [0.1, 0.4, 0.5], "init_lr_scale": 0.0}),
-         (4, 20, {"hold_steps": 2, "final_lr_scale": 0.05})),
-        st.tuples(st.integers(0, 100), st.integers(0, 100), st.integers(0, 200), st.floats(0.0, 1.0), st.floats(0.001, 1.0)).map(
-            lambda p: (p[0], None, {"hold_steps": p[1], "decay_steps": p[2], "init_lr_scale": p[3], "final_lr_scale": p[4]})
+        (
+            (2, None, {"hold_steps": 3, "decay_steps": 5}),
+            (0, 20, {"phase_ratio": [0.1, 0.4, 0.5], "init_lr_scale": 0.0}),
+            (4, 20, {"hold_steps": 2, "final_lr_scale": 0.05}),
+        ),
+        st.tuples(
+            st.integers(0, 100), st.integers(0, 100), st.integers(0, 200), st.floats(0.0, 1.0), st.floats(0.001, 1.0)
+        ).map(
+            lambda p: (
+                p[0],
+                None,
+                {"hold_steps": p[1], "decay_steps": p[2], "init_lr_scale": p[3], "final_lr_scale": p[4]},
+            )
         ),
         # With neither hold nor decay the schedule jumps from its warmup straight to final_lr_scale: no promise.
         lambda w, t, kw: (w, BIG) if kw["hold_steps"] or kw["decay_steps"] else None,
     ),
     "warmup_hold_decay": Case(
-        ((2, 20, {"hold_steps": 5}), (0, 10, {"decay": "linear", "min_lr_ratio": 0.1}), (3, 15, {"decay": "polynomial", "power": 2.0, "warmup_kind": "cosine"})),
+        (
+            (2, 20, {"hold_steps": 5}),
+            (0, 10, {"decay": "linear", "min_lr_ratio": 0.1}),
+            (3, 15, {"decay": "polynomial", "power": 2.0, "warmup_kind": "cosine"}),
+        ),
         st.tuples(
-            st.integers(0, 100), st.integers(0, 100), st.integers(1, 300),
-            st.sampled_from(["linear", "cosine", "polynomial", "1-sqrt"]), rates,
-        ).map(
-            lambda p: (p[0], p[0] + p[1] + p[2], {"hold_steps": p[1], "decay": p[3], "min_lr_ratio": p[4]})
-        ),  # fmt: skip
+            st.integers(0, 100),
+            st.integers(0, 100),
+            st.integers(1, 300),
+            st.sampled_from(["linear", "cosine", "polynomial", "1-sqrt"]),
+            rates,
+        ).map(lambda p: (p[0], p[0] + p[1] + p[2], {"hold_steps": p[1], "decay": p[3], "min_lr_ratio": p[4]})),
         _warmup_then_decay,
     ),
     "deepspeed_warmup": Case(
@@ -350,9 +453,9 @@ CASES: dict[str, Case] = {
     ),
     "deepspeed_warmup_decay": Case(
         ((5, 20, {}), (4, 12, {"warmup_type": "linear", "warmup_min_lr": 1e-3})),
-        st.tuples(st.integers(2, 200), st.integers(0, 300), st.sampled_from(["log", "linear"]), st.floats(0.0, 0.09)).map(
-            lambda p: (p[0], p[0] + p[1], {"warmup_type": p[2], "warmup_min_lr": p[3]})
-        ),
+        st.tuples(
+            st.integers(2, 200), st.integers(0, 300), st.sampled_from(["log", "linear"]), st.floats(0.0, 0.09)
+        ).map(lambda p: (p[0], p[0] + p[1], {"warmup_type": p[2], "warmup_min_lr": p[3]})),
         lambda w, t, kw: (max(w, 2), t) if t > max(w, 2) else (max(w, 2) - 1, t),
     ),
     "reduce_lr_on_plateau_with_warmup": Case(((4, None, {"patience": 1}),), st.just((4, None, {})), closed_form=False),

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import hf_lr
 from registry_cases import CASES, STEP_LIKE, example_id, examples
+
+import hf_lr
 
 __all__ = ["EXAMPLES", "FIRST_EXAMPLES", "GROUP_LRS", "example_id", "horizon", "make_scheduler"]
 

@@ -123,15 +123,27 @@ def _plateau_run(make: Any, metrics: list[float], updates_per_eval: int = 3) -> 
     return out
 
 
-@pytest.mark.parametrize("settings", [{}, {"patience": 1, "factor": 0.5, "cooldown": 1}, {"mode": "max", "threshold_mode": "abs", "min_lr": [0.01, 0.05]}])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"patience": 1, "factor": 0.5, "cooldown": 1},
+        {"mode": "max", "threshold_mode": "abs", "min_lr": [0.01, 0.05]},
+    ],
+)
 def test_warmup_plateau_equals_torch_after_warmup(settings: dict[str, Any]) -> None:
     warmup, metrics = 12, _metrics(3, 60)
-    ours = _plateau_run(lambda o: hf_lr.get_scheduler("reduce_lr_on_plateau_with_warmup", o, warmup, scheduler_specific_kwargs=settings), metrics)
+    ours = _plateau_run(
+        lambda o: hf_lr.get_scheduler(
+            "reduce_lr_on_plateau_with_warmup", o, warmup, scheduler_specific_kwargs=settings
+        ),
+        metrics,
+    )
     # Evaluations after updates 3, 6, 9 come during warmup and are ignored; the one after update 12 counts. Torch is
     # fed the counted metrics; its first 3 updates (before its first metric) have no counterpart after our warmup.
     ignored = (warmup - 1) // 3
     theirs = _plateau_run(lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, **settings), metrics[ignored:])[3:]
-    assert [row for row in ours[:warmup]] == [pytest.approx((0.1 * k / warmup, 0.2 * k / warmup)) for k in range(warmup)]
+    assert list(ours[:warmup]) == [pytest.approx((0.1 * k / warmup, 0.2 * k / warmup)) for k in range(warmup)]
     assert ours[warmup:] == theirs[: len(ours) - warmup]
     assert len(set(theirs)) > 1  # the metrics did move the learning rate
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import copy
 import io
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
@@ -43,8 +44,24 @@ def _spiky_metrics(seed: int, count: int = 120) -> list[float]:
 GREEDY_SETTINGS: list[dict[str, Any]] = [
     {"smooth": True, "window_size": 4, "patience": 1, "factor": 0.8},
     {"smooth": True, "window_size": 10, "patience": 0, "factor": 0.5, "min_lr": 1e-3, "max_lr": 0.5, "cooldown": 1},
-    {"smooth": True, "window_size": 3, "mode": "max", "threshold_mode": "rel", "threshold": 0.01, "patience": 1, "warmup": 2},
-    {"smooth": True, "window_size": 5, "patience": 0, "factor": 0.5, "min_lr": [0.05, 0.01], "max_lr": [0.2, 0.3], "reset_start": 3},
+    {
+        "smooth": True,
+        "window_size": 3,
+        "mode": "max",
+        "threshold_mode": "rel",
+        "threshold": 0.01,
+        "patience": 1,
+        "warmup": 2,
+    },
+    {
+        "smooth": True,
+        "window_size": 5,
+        "patience": 0,
+        "factor": 0.5,
+        "min_lr": [0.05, 0.01],
+        "max_lr": [0.2, 0.3],
+        "reset_start": 3,
+    },
     {"patience": 2, "threshold_mode": "rel", "threshold": 0.001},
     {"patience": 0, "factor": 0.9, "eps": 0.02},
 ]
@@ -69,7 +86,9 @@ class TestTransformersGreedyStates:
     @pytest.mark.parametrize("settings", GREEDY_SETTINGS, ids=_settings_id)
     @pytest.mark.parametrize("switch_at", [1, 7, 40])
     @pytest.mark.parametrize("route", [_in_memory, _roundtrip], ids=["in_memory", "weights_only"])
-    def test_switching_from_transformers_to_hf_lr_continues_identically(self, settings: dict[str, Any], switch_at: int, route: Callable) -> None:
+    def test_switching_from_transformers_to_hf_lr_continues_identically(
+        self, settings: dict[str, Any], switch_at: int, route: Callable
+    ) -> None:
         for seed in range(4):
             metrics = _spiky_metrics(seed)
             theirs = tf_opt.GreedyLR(make_optimizer(LRS), **settings)
@@ -197,15 +216,35 @@ class TestGreedyStateChecks:
     @pytest.mark.parametrize(
         ("path", "value", "error", "message"),
         [
-            (("_last_lr",), [float("nan"), 0.1], ValueError, r"state_dict\['_last_lr'\]\[0\] must be finite and >= 0, got nan"),
+            (
+                ("_last_lr",),
+                [float("nan"), 0.1],
+                ValueError,
+                r"state_dict\['_last_lr'\]\[0\] must be finite and >= 0, got nan",
+            ),
             (("_last_lr",), [0.1], ValueError, r"`state_dict\['_last_lr'\]` must be a list of 2 learning rates"),
-            (("_last_lr",), [0.1, -0.2], ValueError, r"state_dict\['_last_lr'\]\[1\] must be finite and >= 0, got -0\.2"),
+            (
+                ("_last_lr",),
+                [0.1, -0.2],
+                ValueError,
+                r"state_dict\['_last_lr'\]\[1\] must be finite and >= 0, got -0\.2",
+            ),
             (("_init_lrs",), [float("inf"), 0.1], ValueError, r"state_dict\['_init_lrs'\]\[0\] must be finite"),
             (("best",), float("nan"), ValueError, r"`state_dict\['best'\]` must be a number"),
-            (("num_bad_epochs",), -1, ValueError, r"`state_dict\['num_bad_epochs'\]` must be >= 0, got state_dict\['num_bad_epochs'\]=-1"),
+            (
+                ("num_bad_epochs",),
+                -1,
+                ValueError,
+                r"`state_dict\['num_bad_epochs'\]` must be >= 0, got state_dict\['num_bad_epochs'\]=-1",
+            ),
             (("num_good_epochs",), "3", TypeError, r"`state_dict\['num_good_epochs'\]` must be an integer, got '3'"),
             (("reset_start",), 0, ValueError, r"`state_dict\['reset_start'\]` must be >= 1"),
-            (("reset_start",), 501, ValueError, r"`state_dict\['reset_start'\]` must be <= state_dict\['reset_start_original'\]=500"),
+            (
+                ("reset_start",),
+                501,
+                ValueError,
+                r"`state_dict\['reset_start'\]` must be <= state_dict\['reset_start_original'\]=500",
+            ),
             (("last_epoch",), 1.5, TypeError, r"`state_dict\['last_epoch'\]` must be an integer"),
             (("factor",), 1.5, ValueError, r"`state_dict\['factor'\]` must be < 1\.0, got state_dict\['factor'\]=1\.5"),
             (("min_lrs",), [0.001], ValueError, r"`state_dict\['min_lrs'\]` must have one value per parameter group"),
@@ -217,7 +256,9 @@ class TestGreedyStateChecks:
             (("_streaming_avg",), [1.0, 2.0], ValueError, r"`state_dict\['_streaming_avg'\]` must be a dict"),
         ],
     )
-    def test_bad_values_raise_and_change_nothing(self, path: tuple[str, ...], value: Any, error: type, message: str) -> None:
+    def test_bad_values_raise_and_change_nothing(
+        self, path: tuple[str, ...], value: Any, error: type, message: str
+    ) -> None:
         ours = hf_lr.GreedyLR(make_optimizer(LRS), smooth=True, window_size=3, patience=1)
         ours.step(2.0)
         before, lrs = ours.state_dict(), group_lrs(ours.optimizer)
@@ -257,7 +298,11 @@ class TestArgumentChecks:
     @pytest.mark.parametrize(
         ("kwargs", "error", "message"),
         [
-            ({"factor": -5.0}, ValueError, r"`factor` must be >= 0\.0, got factor=-5\.0|`factor` must be > 0\.0, got factor=-5\.0"),
+            (
+                {"factor": -5.0},
+                ValueError,
+                r"`factor` must be >= 0\.0, got factor=-5\.0|`factor` must be > 0\.0, got factor=-5\.0",
+            ),
             ({"factor": 1.0}, ValueError, r"`factor` must be < 1\.0, got factor=1\.0"),
             ({"min_lr": -1.0}, ValueError, r"`min_lr` must be >= 0\.0, got min_lr=-1\.0"),
             ({"min_lr": [0.0, -1.0]}, ValueError, r"`min_lr\[1\]` must be >= 0\.0, got min_lr\[1\]=-1\.0"),
@@ -266,12 +311,18 @@ class TestArgumentChecks:
             ({"patience": -1}, ValueError, r"`patience` must be >= 0, got patience=-1"),
             ({"cooldown": 1.5}, TypeError, r"`cooldown` must be an integer, got 1\.5 \(float\)"),
             ({"threshold": -0.1}, ValueError, r"`threshold` must be >= 0\.0, got threshold=-0\.1"),
-            ({"threshold_mode": "relative"}, ValueError, r"`threshold_mode` must be one of 'rel', 'abs'; got threshold_mode='relative'"),
+            (
+                {"threshold_mode": "relative"},
+                ValueError,
+                r"`threshold_mode` must be one of 'rel', 'abs'; got threshold_mode='relative'",
+            ),
             ({"mode": "lowest"}, ValueError, r"`mode` must be one of 'min', 'max'; got mode='lowest'"),
             ({"eps": float("nan")}, ValueError, r"`eps` must be finite, got eps=nan"),
         ],
     )
-    def test_bad_arguments_raise_at_construction(self, name: str, kwargs: dict[str, Any], error: type, message: str) -> None:
+    def test_bad_arguments_raise_at_construction(
+        self, name: str, kwargs: dict[str, Any], error: type, message: str
+    ) -> None:
         with pytest.raises(error, match=message):
             _build(name, make_optimizer(LRS), **kwargs)
 
@@ -285,7 +336,10 @@ class TestArgumentChecks:
         """Before: factor=-5.0, min_lr=-1.0 drove the lr to -0.5 at the first reduction."""
         with pytest.raises(ValueError, match="`factor` must be >= 0.0, got factor=-5.0"):
             hf_lr.get_scheduler(
-                "reduce_lr_on_plateau_with_warmup", make_optimizer((0.1,)), 0, scheduler_specific_kwargs={"factor": -5.0, "min_lr": -1.0, "patience": 0}
+                "reduce_lr_on_plateau_with_warmup",
+                make_optimizer((0.1,)),
+                0,
+                scheduler_specific_kwargs={"factor": -5.0, "min_lr": -1.0, "patience": 0},
             )
 
     @pytest.mark.parametrize(
@@ -370,13 +424,33 @@ class TestPlateauStates:
         ("source", "target", "message"),
         [
             ("greedy", "reduce_lr_on_plateau", "saved by a GreedyLR, not by a ReduceLROnPlateau"),
-            ("reduce_lr_on_plateau_with_warmup", "reduce_lr_on_plateau", "saved by a WarmupReduceLROnPlateau, not by a ReduceLROnPlateau"),
-            ("reduce_lr_on_plateau", "reduce_lr_on_plateau_with_warmup", "saved by a ReduceLROnPlateau, not by a WarmupReduceLROnPlateau"),
+            (
+                "reduce_lr_on_plateau_with_warmup",
+                "reduce_lr_on_plateau",
+                "saved by a WarmupReduceLROnPlateau, not by a ReduceLROnPlateau",
+            ),
+            (
+                "reduce_lr_on_plateau",
+                "reduce_lr_on_plateau_with_warmup",
+                "saved by a ReduceLROnPlateau, not by a WarmupReduceLROnPlateau",
+            ),
             ("linear", "reduce_lr_on_plateau", "saved by a ScheduleLR, not by a ReduceLROnPlateau"),
-            ("transformers_greedy", "reduce_lr_on_plateau", r"a ReduceLROnPlateau state has no key .*'num_good_epochs'"),
-            ("transformers_greedy", "reduce_lr_on_plateau_with_warmup", r"not a WarmupReduceLROnPlateau state: missing updates"),
+            (
+                "transformers_greedy",
+                "reduce_lr_on_plateau",
+                r"a ReduceLROnPlateau state has no key .*'num_good_epochs'",
+            ),
+            (
+                "transformers_greedy",
+                "reduce_lr_on_plateau_with_warmup",
+                r"not a WarmupReduceLROnPlateau state: missing updates",
+            ),
             ("transformers_linear", "reduce_lr_on_plateau", r"has no key .*'base_lrs'"),
-            ("torch_plateau", "reduce_lr_on_plateau_with_warmup", r"not a WarmupReduceLROnPlateau state: missing updates, num_warmup_steps"),
+            (
+                "torch_plateau",
+                "reduce_lr_on_plateau_with_warmup",
+                r"not a WarmupReduceLROnPlateau state: missing updates, num_warmup_steps",
+            ),
         ],
     )
     def test_another_schedulers_state_is_refused(self, source: str, target: str, message: str) -> None:
@@ -391,7 +465,7 @@ class TestPlateauStates:
             warmup = 2 if source in ("linear", "reduce_lr_on_plateau_with_warmup") else None
             state = hf_lr.get_scheduler(source, optimizer, warmup, 10 if source == "linear" else None).state_dict()
         scheduler = _build(target, make_optimizer(LRS))
-        before = {k: v for k, v in scheduler.state_dict().items()}
+        before = dict(scheduler.state_dict().items())
         with pytest.raises(ValueError, match=message):
             scheduler.load_state_dict(_roundtrip(state))
         assert scheduler.state_dict() == before
@@ -408,10 +482,17 @@ class TestPlateauStates:
             ("best", float("nan"), ValueError, r"`state_dict\['best'\]` must be a number"),
             ("num_bad_epochs", -2, ValueError, r"`state_dict\['num_bad_epochs'\]` must be >= 0"),
             ("cooldown_counter", None, TypeError, r"`state_dict\['cooldown_counter'\]` must be an integer"),
-            ("mode_worse", float("-inf"), ValueError, r"`state_dict\['mode_worse'\]` must be inf in mode 'min', got -inf"),
+            (
+                "mode_worse",
+                float("-inf"),
+                ValueError,
+                r"`state_dict\['mode_worse'\]` must be inf in mode 'min', got -inf",
+            ),
         ],
     )
-    def test_bad_values_raise_and_change_nothing(self, name: str, key: str, value: Any, error: type, message: str) -> None:
+    def test_bad_values_raise_and_change_nothing(
+        self, name: str, key: str, value: Any, error: type, message: str
+    ) -> None:
         source = _build(name, make_optimizer(LRS), patience=1)
         _advance(source, [3.0, 2.0, 2.5, 2.5])
         scheduler = _build(name, make_optimizer(LRS), patience=1)
@@ -432,4 +513,6 @@ class TestPlateauStates:
     def test_bad_warmup_values_raise(self, key: str, value: Any, message: str) -> None:
         state = hf_lr.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4).state_dict()
         with pytest.raises(ValueError, match=message):
-            hf_lr.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4).load_state_dict({**state, key: value})
+            hf_lr.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4).load_state_dict(
+                {**state, key: value}
+            )

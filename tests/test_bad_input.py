@@ -64,7 +64,9 @@ def _typed(value: Any, kind: str) -> Any:
 # Item 1
 @pytest.mark.parametrize(("name", "w", "t", "kwargs"), examples(closed_form_only=False), ids=example_id)
 @pytest.mark.parametrize("kind", list(TYPED))
-def test_numpy_and_tensor_numbers_give_the_plain_schedule_and_a_loadable_state(name: str, w: Any, t: Any, kwargs: dict[str, Any], kind: str) -> None:
+def test_numpy_and_tensor_numbers_give_the_plain_schedule_and_a_loadable_state(
+    name: str, w: Any, t: Any, kwargs: dict[str, Any], kind: str
+) -> None:
     def run(w: Any, t: Any, kwargs: dict[str, Any]) -> Any:
         optimizer = make_optimizer((0.1, 0.05))
         with warnings.catch_warnings():
@@ -85,8 +87,15 @@ def test_numpy_and_tensor_numbers_give_the_plain_schedule_and_a_loadable_state(n
 
 
 def test_scheduler_source_holds_the_plain_numbers() -> None:
-    scheduler = hf_lr.get_scheduler("cosine", make_optimizer(), np.int64(10), np.int64(100), {"num_cycles": torch.tensor(0.5)})
-    assert scheduler.source == {"name": "cosine", "num_warmup_steps": 10, "num_training_steps": 100, "scheduler_specific_kwargs": {"num_cycles": 0.5}}
+    scheduler = hf_lr.get_scheduler(
+        "cosine", make_optimizer(), np.int64(10), np.int64(100), {"num_cycles": torch.tensor(0.5)}
+    )
+    assert scheduler.source == {
+        "name": "cosine",
+        "num_warmup_steps": 10,
+        "num_training_steps": 100,
+        "scheduler_specific_kwargs": {"num_cycles": 0.5},
+    }
     assert [type(scheduler.source[key]) for key in ("num_warmup_steps", "num_training_steps")] == [int, int]
     assert type(scheduler.source["scheduler_specific_kwargs"]["num_cycles"]) is float
 
@@ -102,7 +111,10 @@ def test_a_registered_multiplier_gets_plain_numbers_and_its_state_loads(clean_re
     state = scheduler.state_dict()
     _plain_types(state)
     assert _roundtrip(state) == state
-    assert state["hf_lr"]["schedules"][0]["period"] == 3 and state["hf_lr"]["source"]["scheduler_specific_kwargs"] == {"period": 3, "floor": 0.125}
+    assert state["hf_lr"]["schedules"][0]["period"] == 3 and state["hf_lr"]["source"]["scheduler_specific_kwargs"] == {
+        "period": 3,
+        "floor": 0.125,
+    }
 
 
 # Item 3
@@ -119,16 +131,32 @@ def test_one_cycle_refuses_a_list_of_epochs_before_allocating_and_quotes_it_shor
 
 
 def test_one_cycle_refuses_an_epoch_total_beyond_2_53() -> None:
-    with pytest.raises(ValueError, match=r"`epochs \* steps_per_epoch` must be <= 9007199254740992 \(2\*\*53\), got epochs=1000000000, steps_per_epoch=1000000000"):
-        hf_lr.get_scheduler("one_cycle", make_optimizer(), scheduler_specific_kwargs={"epochs": 10**9, "steps_per_epoch": 10**9})
+    with pytest.raises(
+        ValueError,
+        match=r"`epochs \* steps_per_epoch` must be <= 9007199254740992 \(2\*\*53\), "
+        r"got epochs=1000000000, steps_per_epoch=1000000000",
+    ):
+        hf_lr.get_scheduler(
+            "one_cycle", make_optimizer(), scheduler_specific_kwargs={"epochs": 10**9, "steps_per_epoch": 10**9}
+        )
 
 
-@pytest.mark.parametrize("name_kwargs", [("cosine", {"num_cycles": list(range(10**5))}), ("one_cycle", {"epochs": 2, "steps_per_epoch": list(range(10**5))}), ("tri_stage", {"phase_ratio": list(range(10**5))})], ids=["num_cycles", "steps_per_epoch", "phase_ratio"])
+@pytest.mark.parametrize(
+    "name_kwargs",
+    [
+        ("cosine", {"num_cycles": list(range(10**5))}),
+        ("one_cycle", {"epochs": 2, "steps_per_epoch": list(range(10**5))}),
+        ("tri_stage", {"phase_ratio": list(range(10**5))}),
+    ],
+    ids=["num_cycles", "steps_per_epoch", "phase_ratio"],
+)
 def test_a_long_value_is_quoted_shortly(name_kwargs: tuple[str, dict[str, Any]]) -> None:
     name, kwargs = name_kwargs
     with pytest.raises((TypeError, ValueError)) as error:
         hf_lr.get_scheduler(name, make_optimizer(), 2, 100, kwargs)
-    assert len(str(error.value)) < 300 and next(iter(kwargs if name != "one_cycle" else ["steps_per_epoch"])) in str(error.value)
+    assert len(str(error.value)) < 300 and next(iter(kwargs if name != "one_cycle" else ["steps_per_epoch"])) in str(
+        error.value
+    )
 
 
 # Item 7
@@ -138,18 +166,56 @@ def test_a_long_value_is_quoted_shortly(name_kwargs: tuple[str, dict[str, Any]])
         ("linear", 0, 10**400, {}, r"`num_training_steps` must be <= 9007199254740992 \(2\*\*53"),
         ("cosine", 10, 2**53 + 1, {}, r"`num_training_steps` must be <= 9007199254740992"),
         ("noam", 10, None, {"d_model": 10**400}, r"`d_model` must be <= 9007199254740992"),
-        ("cosine", 0, 100, {"num_cycles": 1e308}, r"`num_cycles` must be <= 9007199254740992\.0, got num_cycles=1e\+308"),
+        (
+            "cosine",
+            0,
+            100,
+            {"num_cycles": 1e308},
+            r"`num_cycles` must be <= 9007199254740992\.0, got num_cycles=1e\+308",
+        ),
         ("cosine_with_restarts", 0, 100, {"num_cycles": 1e300}, r"`num_cycles` must be <= "),
         ("inverse_sqrt", 5, None, {"timescale": 1e-300}, r"`timescale` is too small next to `num_warmup_steps`"),
         ("timm_cosine", 0, 20, {"cycle_mul": 1e300, "cycle_limit": 5}, r"`cycle_mul` must be <= "),
-        ("multistep", None, None, {"milestones": [1, 2, 3], "gamma": 1e300}, r"`gamma` \*\* len\(milestones\) overflows"),
-        ("cosine_annealing", None, None, {"T_max": 10, "eta_min": 1e308}, r"`eta_min`=1e\+308 is too large an absolute learning rate for the group's learning rate 0\.1"),
-        ("noam", 4, None, {"d_model": 1, "factor": 1e308}, r"Noam's peak learning rate .* too large .* factor=1e\+308, d_model=1"),
+        (
+            "multistep",
+            None,
+            None,
+            {"milestones": [1, 2, 3], "gamma": 1e300},
+            r"`gamma` \*\* len\(milestones\) overflows",
+        ),
+        (
+            "cosine_annealing",
+            None,
+            None,
+            {"T_max": 10, "eta_min": 1e308},
+            r"`eta_min`=1e\+308 is too large an absolute learning rate for the group's learning rate 0\.1",
+        ),
+        (
+            "noam",
+            4,
+            None,
+            {"d_model": 1, "factor": 1e308},
+            r"Noam's peak learning rate .* too large .* factor=1e\+308, d_model=1",
+        ),
         ("one_cycle", None, 100, {"max_lr": 1.0, "div_factor": 1e-308}, r"`max_lr / div_factor`=1e\+308 is too large"),
     ],
-    ids=["T=10**400", "T=2**53+1", "d_model", "num_cycles", "restarts", "timescale", "cycle_mul", "multistep_gamma", "eta_min", "noam_factor", "div_factor"],
+    ids=[
+        "T=10**400",
+        "T=2**53+1",
+        "d_model",
+        "num_cycles",
+        "restarts",
+        "timescale",
+        "cycle_mul",
+        "multistep_gamma",
+        "eta_min",
+        "noam_factor",
+        "div_factor",
+    ],
 )
-def test_extremes_that_would_crash_mid_run_are_refused_at_construction(name: str, w: Any, t: Any, kwargs: dict[str, Any], message: str) -> None:
+def test_extremes_that_would_crash_mid_run_are_refused_at_construction(
+    name: str, w: Any, t: Any, kwargs: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         hf_lr.get_scheduler(name, make_optimizer((0.1,)), w, t, kwargs)
 
@@ -164,7 +230,9 @@ def test_timm_k_decay_beyond_float_powers_works() -> None:
         lrs.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
         scheduler.step()
-    expected = [0.01 + 0.5 * (1.0 - 0.01) * (1 + math.cos(math.pi * (k / 100) ** 200)) if k < 100 else 0.01 for k in range(110)]
+    expected = [
+        0.01 + 0.5 * (1.0 - 0.01) * (1 + math.cos(math.pi * (k / 100) ** 200)) if k < 100 else 0.01 for k in range(110)
+    ]
     assert lrs == pytest.approx(expected, rel=1e-12)
     np.testing.assert_allclose(hf_lr.lr_curve(scheduler, 110), lrs, rtol=1e-12, atol=0)
 
@@ -184,24 +252,122 @@ def test_huge_cycle_multipliers_keep_both_forms_equal(name: str, t_mult: int) ->
 @pytest.mark.parametrize(
     ("name", "w", "t", "kwargs", "error", "message", "internal"),
     [
-        ("exponential", 2, None, {"gamma": 0.9, "warmup_kind": "lin"}, ValueError, r"^`warmup_kind` must be one of .*; got warmup_kind='lin'$", "`kind`"),
-        ("exponential", 2, None, {"gamma": 0.9, "warmup_start_factor": 2}, ValueError, r"^`warmup_start_factor` must be <= 1\.0, got warmup_start_factor=2\.0$", "`start_factor`"),
-        ("cosine_annealing", 2, None, {"T_max": 5, "warmup_kind": "exponential"}, ValueError, r"`warmup_start_factor` > 0 .* got warmup_start_factor=0\.0", "`start_factor`"),
-        ("warmup_hold_decay", 2, 10, {"min_lr_ratio": 2}, ValueError, r"^`min_lr_ratio` must be <= 1\.0, got min_lr_ratio=2\.0$", "`end`"),
-        ("warmup_hold_decay", 2, 10, {"decay": "lin"}, ValueError, r"^`decay` must be one of .*got decay='lin'$", "`shape`"),
+        (
+            "exponential",
+            2,
+            None,
+            {"gamma": 0.9, "warmup_kind": "lin"},
+            ValueError,
+            r"^`warmup_kind` must be one of .*; got warmup_kind='lin'$",
+            "`kind`",
+        ),
+        (
+            "exponential",
+            2,
+            None,
+            {"gamma": 0.9, "warmup_start_factor": 2},
+            ValueError,
+            r"^`warmup_start_factor` must be <= 1\.0, got warmup_start_factor=2\.0$",
+            "`start_factor`",
+        ),
+        (
+            "cosine_annealing",
+            2,
+            None,
+            {"T_max": 5, "warmup_kind": "exponential"},
+            ValueError,
+            r"`warmup_start_factor` > 0 .* got warmup_start_factor=0\.0",
+            "`start_factor`",
+        ),
+        (
+            "warmup_hold_decay",
+            2,
+            10,
+            {"min_lr_ratio": 2},
+            ValueError,
+            r"^`min_lr_ratio` must be <= 1\.0, got min_lr_ratio=2\.0$",
+            "`end`",
+        ),
+        (
+            "warmup_hold_decay",
+            2,
+            10,
+            {"decay": "lin"},
+            ValueError,
+            r"^`decay` must be one of .*got decay='lin'$",
+            "`shape`",
+        ),
         ("warmup_hold_decay", 2, 10, {"warmup_kind": "lin"}, ValueError, r"^`warmup_kind` must be one of", "`kind`"),
-        ("timm_cosine", 0, 0, {}, ValueError, r"^`num_training_steps` must be >= 1, got num_training_steps=0$", "t_initial"),
-        ("deepspeed_warmup", 0, None, {}, ValueError, r"^`num_warmup_steps` must be >= 1, got num_warmup_steps=0$", "warmup_num_steps"),
+        (
+            "timm_cosine",
+            0,
+            0,
+            {},
+            ValueError,
+            r"^`num_training_steps` must be >= 1, got num_training_steps=0$",
+            "t_initial",
+        ),
+        (
+            "deepspeed_warmup",
+            0,
+            None,
+            {},
+            ValueError,
+            r"^`num_warmup_steps` must be >= 1, got num_warmup_steps=0$",
+            "warmup_num_steps",
+        ),
         ("one_cycle", 0, 3, {"pct_start": 0.1}, ValueError, r"with num_training_steps=3", "total_steps"),
-        ("one_cycle", 2, 6, {"pct_start": 0.1}, ValueError, r"with num_training_steps - num_warmup_steps=4", "total_steps"),
-        ("cosine_annealing", 2, "100", {}, TypeError, r"^`num_training_steps` must be an integer, got '100' \(str\)$", "unsupported operand"),
-        ("timm_cosine", "2", 100, {"warmup_prefix": True}, TypeError, r"^`num_warmup_steps` must be an integer, got '2' \(str\)$", "unsupported operand"),
-        ("timm_cosine", 2, 100, {"warmup_prefix": "false"}, TypeError, r"^`warmup_prefix` must be a bool, got 'false' \(str\)$", "Boolean"),
-        ("cosine", 2, 100, [("num_cycles", 1)], TypeError, r"^`scheduler_specific_kwargs` must be a dict", "dictionary update"),
+        (
+            "one_cycle",
+            2,
+            6,
+            {"pct_start": 0.1},
+            ValueError,
+            r"with num_training_steps - num_warmup_steps=4",
+            "total_steps",
+        ),
+        (
+            "cosine_annealing",
+            2,
+            "100",
+            {},
+            TypeError,
+            r"^`num_training_steps` must be an integer, got '100' \(str\)$",
+            "unsupported operand",
+        ),
+        (
+            "timm_cosine",
+            "2",
+            100,
+            {"warmup_prefix": True},
+            TypeError,
+            r"^`num_warmup_steps` must be an integer, got '2' \(str\)$",
+            "unsupported operand",
+        ),
+        (
+            "timm_cosine",
+            2,
+            100,
+            {"warmup_prefix": "false"},
+            TypeError,
+            r"^`warmup_prefix` must be a bool, got 'false' \(str\)$",
+            "Boolean",
+        ),
+        (
+            "cosine",
+            2,
+            100,
+            [("num_cycles", 1)],
+            TypeError,
+            r"^`scheduler_specific_kwargs` must be a dict",
+            "dictionary update",
+        ),
     ],
     ids=lambda v: v if isinstance(v, str) and len(v) < 30 else None,
 )
-def test_messages_name_the_argument_the_user_passed(name: str, w: Any, t: Any, kwargs: Any, error: type[Exception], message: str, internal: str) -> None:
+def test_messages_name_the_argument_the_user_passed(
+    name: str, w: Any, t: Any, kwargs: Any, error: type[Exception], message: str, internal: str
+) -> None:
     with pytest.raises(error, match=message) as raised:
         hf_lr.get_scheduler(name, make_optimizer(), w, t, kwargs)
     assert internal not in str(raised.value)
@@ -230,7 +396,10 @@ def _state() -> tuple[Any, dict[str, Any]]:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"base_lrs": {"0": 0.1}}, r"state_dict\['base_lrs'\] must be a list with one learning rate per parameter group"),
+        (
+            {"base_lrs": {"0": 0.1}},
+            r"state_dict\['base_lrs'\] must be a list with one learning rate per parameter group",
+        ),
         ({"base_lrs": [math.nan]}, r"must be finite and >= 0, got nan"),
         ({"_last_lr": [-0.1]}, r"state_dict\['_last_lr'\]\[0\] must be finite and >= 0"),
         ({"hf_lr": "x"}, r"state_dict\['hf_lr'\] must be hf_lr's record"),

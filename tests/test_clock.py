@@ -31,12 +31,16 @@ def _optimizer(lr: float = 0.1) -> torch.optim.Optimizer:
 
 
 def _curve(name: str, steps: int, w: int | None, t: int | None, **kwargs: Any) -> list[float]:
-    return [float(v) for v in hf_lr.lr_curve(name, steps, base_lr=0.1, num_warmup_steps=w, num_training_steps=t, **kwargs)]
+    return [
+        float(v) for v in hf_lr.lr_curve(name, steps, base_lr=0.1, num_warmup_steps=w, num_training_steps=t, **kwargs)
+    ]
 
 
 @pytest.mark.parametrize("accumulation", [1, 2, 4])
 @pytest.mark.parametrize(("name", "w", "t"), [("linear", 2, 12), ("cosine", 3, 12), ("noam", 3, None)])
-def test_a_loop_that_steps_the_scheduler_per_micro_batch_follows_the_schedule_per_update(name: str, w: int, t: int | None, accumulation: int) -> None:
+def test_a_loop_that_steps_the_scheduler_per_micro_batch_follows_the_schedule_per_update(
+    name: str, w: int, t: int | None, accumulation: int
+) -> None:
     optimizer = _optimizer()
     kwargs = {"d_model": 16, "mode": "peak"} if name == "noam" else {}
     scheduler = hf_lr.get_scheduler(name, optimizer, w, t, dict(kwargs), clock="updates")
@@ -149,13 +153,19 @@ def test_a_correctly_sized_run_is_silent_and_a_mis_sized_one_warns_once_with_the
     messages = [str(w.message) for w in caught if issubclass(w.category, hf_lr.ScheduleOverrunWarning)]
     assert len(messages) == 1
     assert "step 11 > num_training_steps=10" in messages[0]
-    assert "after 6 optimizer updates" in messages[0] and "num_processes" in messages[0] and "clock='updates'" in messages[0]
+    assert (
+        "after 6 optimizer updates" in messages[0]
+        and "num_processes" in messages[0]
+        and "clock='updates'" in messages[0]
+    )
 
 
 def test_a_run_longer_than_its_schedule_warns_too() -> None:
     optimizer = _optimizer()
     scheduler = hf_lr.get_scheduler("linear", optimizer, 0, 5, clock="updates")
-    with pytest.warns(hf_lr.ScheduleOverrunWarning, match=r"more optimizer updates \(6\) than the schedule was sized for"):
+    with pytest.warns(
+        hf_lr.ScheduleOverrunWarning, match=r"more optimizer updates \(6\) than the schedule was sized for"
+    ):
         for _ in range(6):
             optimizer.step()
             scheduler.step()
@@ -181,16 +191,40 @@ def _free_port() -> int:
 
 
 def _launch(tmp_path: Path, num_processes: int, accumulation: int) -> dict:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    args = ["--out", str(tmp_path / "out.json"), "--state_dir", str(tmp_path / "state"), "--accumulation", str(accumulation)]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    args = [
+        "--out",
+        str(tmp_path / "out.json"),
+        "--state_dir",
+        str(tmp_path / "state"),
+        "--accumulation",
+        str(accumulation),
+    ]
     if num_processes == 1:
         command = [sys.executable, str(SCRIPT), *args]
     else:
         env["ACCELERATE_USE_CPU"] = "1"
         command = [
-            sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(num_processes),
-            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-            "--main_process_port", str(_free_port()), str(SCRIPT), *args,
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--multi_gpu",
+            "--num_processes",
+            str(num_processes),
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            "--main_process_port",
+            str(_free_port()),
+            str(SCRIPT),
+            *args,
         ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -212,6 +246,8 @@ def test_accelerate_default_prepare(tmp_path: Path, num_processes: int, accumula
         assert results["calls"]["lrs"] == expected
         assert results["calls"]["overrun_warnings"] == []
     else:  # the measured problem: the default clock runs twice as fast, reaching the end at update 5; it warns once
-        assert results["calls"]["lrs"][:6] == [expected[2 * k] if 2 * k < 10 else pytest.approx(0.0, abs=1e-12) for k in range(6)]
+        assert results["calls"]["lrs"][:6] == [
+            expected[2 * k] if 2 * k < 10 else pytest.approx(0.0, abs=1e-12) for k in range(6)
+        ]
         assert len(results["calls"]["overrun_warnings"]) == 1
         assert "num_processes" in results["calls"]["overrun_warnings"][0]

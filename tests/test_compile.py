@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 import pytest
 import torch
+from registry_helpers import EXAMPLES, GROUP_LRS, example_id, make_scheduler
 from torch._dynamo.testing import CompileCounterWithBackend
 
 import hf_lr
-from registry_helpers import EXAMPLES, GROUP_LRS, example_id, make_scheduler
+
 STEPS_PER_SCHEDULE = 60
 
 
@@ -160,11 +161,10 @@ def test_control_float_lr_recompiles_and_is_counted() -> None:
             step()
             scheduler.step()
         assert counter.frame_count >= 2
-        with pytest.raises(Exception, match="(?i)recompil"):
-            with torch.compiler.set_stance("fail_on_recompile"):
-                torch.compiler.reset()
-                step()
-                scheduler.step()
-                step()
+        with pytest.raises(Exception, match="(?i)recompil"), torch.compiler.set_stance("fail_on_recompile"):
+            torch.compiler.reset()
+            step()
+            scheduler.step()
+            step()
     finally:
         torch.compiler.reset()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import pickle
 from typing import Any
@@ -25,7 +26,7 @@ def test_warmup_ramps_from_start_factor_to_the_schedule(kind: str, start_factor:
     schedule = hf_lr.warmup(inner, 8, kind=kind, start_factor=start_factor)
     values = _scalars(schedule, 40)
     assert values[0] == pytest.approx(start_factor)
-    assert all(a <= b + 1e-15 for a, b in zip(values[:8], values[1:9]))  # rises
+    assert all(a <= b + 1e-15 for a, b in itertools.pairwise(values))  # rises
     assert values[8:] == _scalars(inner, 32)  # then the schedule on its own clock
     np.testing.assert_allclose(schedule.values(np.arange(40)), values, rtol=1e-12, atol=1e-15)
 
@@ -59,7 +60,11 @@ def test_join_runs_each_phase_on_its_own_clock() -> None:
 
 @pytest.mark.parametrize(
     ("boundaries", "message"),
-    [([4], r"`boundaries` must have len\(schedules\) - 1 = 2 values, got 1"), ([7, 4], "strictly increasing"), ([0, 4], r"`boundaries\[0\]` must be >= 1")],
+    [
+        ([4], r"`boundaries` must have len\(schedules\) - 1 = 2 values, got 1"),
+        ([7, 4], "strictly increasing"),
+        ([0, 4], r"`boundaries\[0\]` must be >= 1"),
+    ],
 )
 def test_join_rejects_bad_boundaries(boundaries: list[int], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -93,7 +98,10 @@ def _naive_cycles(schedule: Any, period: int, mult: int, decay: float, limit: An
     return out
 
 
-@pytest.mark.parametrize(("period", "mult", "decay", "limit"), [(5, 1, 1.0, None), (3, 2, 0.5, None), (4, 3, 0.8, 3), (1, 2, 1.0, None), (7, 1, 0.9, 2)])
+@pytest.mark.parametrize(
+    ("period", "mult", "decay", "limit"),
+    [(5, 1, 1.0, None), (3, 2, 0.5, None), (4, 3, 0.8, 3), (1, 2, 1.0, None), (7, 1, 0.9, 2)],
+)
 def test_cycles_closed_form_matches_walking_the_cycles(period: int, mult: int, decay: float, limit: Any) -> None:
     child = Decay(period, "cosine")
     schedule = hf_lr.cycles(child, period, period_mult=mult, decay=decay, limit=limit)
@@ -120,7 +128,7 @@ def test_a_composite_registered_under_a_name(clean_registry: None) -> None:
     hf_lr.register_schedule("warm_cosine_floor", build_warm_cosine_floor, kind="schedule")
     entry = hf_lr.get_schedule_entry("warm_cosine_floor")
     assert entry.closed_form and entry.warmup == "required" and entry.parameters == {"floor": 0.1}
-    make = lambda o, **r: hf_lr.get_scheduler("warm_cosine_floor", o, 10, 100, {"floor": 0.2}, **r)  # noqa: E731
+    make = lambda o, **r: hf_lr.get_scheduler("warm_cosine_floor", o, 10, 100, {"floor": 0.2}, **r)
     lrs = trajectory(make, 120, (1.0,), train=False)
     assert [row[0] for row in lrs] == pytest.approx(_scalars(build_warm_cosine_floor(10, 100, 0.2), 120), rel=1e-15)
     assert make(make_optimizer((1.0,)), completed_steps=60).get_last_lr()[0] == pytest.approx(lrs[60][0], rel=1e-15)

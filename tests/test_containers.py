@@ -48,11 +48,18 @@ def _sequential_warmup_child(o: torch.optim.Optimizer) -> Any:
 
 
 def _sequential_mixed(o: torch.optim.Optimizer) -> Any:
-    return SequentialLR(o, [LinearLR(o, 0.2, 1.0, total_iters=3), hf_lr.get_scheduler("cosine", o, 2, 10)], milestones=[5])
+    return SequentialLR(
+        o, [LinearLR(o, 0.2, 1.0, total_iters=3), hf_lr.get_scheduler("cosine", o, 2, 10)], milestones=[5]
+    )
 
 
 def _chained_hf_then_torch(o: torch.optim.Optimizer) -> Any:
-    return ChainedScheduler([hf_lr.get_scheduler("step", o, scheduler_specific_kwargs={"step_size": 3, "gamma": 0.5}), ExponentialLR(o, 0.9)])
+    return ChainedScheduler(
+        [
+            hf_lr.get_scheduler("step", o, scheduler_specific_kwargs={"step_size": 3, "gamma": 0.5}),
+            ExponentialLR(o, 0.9),
+        ]
+    )
 
 
 def _chained_torch_then_hf(o: torch.optim.Optimizer) -> Any:
@@ -75,13 +82,24 @@ def _roundtrip(state: Any) -> Any:
     return torch.load(buffer, weights_only=True)
 
 
-def _run(make: Callable[[torch.optim.Optimizer], Any], tensor_lr: bool, save_at: int | None = None, optimizer_first: bool = True) -> tuple[list[tuple[float, ...]], list[torch.Tensor]]:
+def _run(
+    make: Callable[[torch.optim.Optimizer], Any],
+    tensor_lr: bool,
+    save_at: int | None = None,
+    optimizer_first: bool = True,
+) -> tuple[list[tuple[float, ...]], list[torch.Tensor]]:
     optimizer = _optimizer(tensor_lr)
     scheduler = make(optimizer)
     lrs = []
     for step in range(STEPS):
         if step == save_at:
-            checkpoint = _roundtrip({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "params": [p.detach().clone() for g in optimizer.param_groups for p in g["params"]]})
+            checkpoint = _roundtrip(
+                {
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "params": [p.detach().clone() for g in optimizer.param_groups for p in g["params"]],
+                }
+            )
             optimizer = _optimizer(tensor_lr)
             with torch.no_grad():
                 for p, saved in zip([p for g in optimizer.param_groups for p in g["params"]], checkpoint["params"]):
@@ -102,7 +120,9 @@ def _run(make: Callable[[torch.optim.Optimizer], Any], tensor_lr: bool, save_at:
 @pytest.mark.parametrize("tensor_lr", [False, True], ids=["float-lr", "tensor-lr"])
 @pytest.mark.parametrize("optimizer_first", [True, False], ids=["optimizer-first", "scheduler-first"])
 @pytest.mark.parametrize("container", list(CONTAINERS))
-def test_resume_at_every_update_equals_the_uninterrupted_run(container: str, optimizer_first: bool, tensor_lr: bool) -> None:
+def test_resume_at_every_update_equals_the_uninterrupted_run(
+    container: str, optimizer_first: bool, tensor_lr: bool
+) -> None:
     make = CONTAINERS[container]
     reference_lrs, reference_params = _run(make, tensor_lr)
     assert len(set(reference_lrs)) >= 6  # the schedule really moves

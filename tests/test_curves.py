@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from registry_helpers import EXAMPLES, GROUP_LRS, example_id, horizon, make_scheduler
 
 import hf_lr
-from registry_helpers import EXAMPLES, GROUP_LRS, example_id, horizon, make_scheduler
 
 # lr_curve uses numpy's vector math, the scheduler uses `math`; they may round differently by a few units in the last
 # place. Relative 1e-12 covers that; the absolute term covers the cancellation in `1 + cos(x)` near its zeros, where
@@ -49,7 +49,9 @@ class TestMatchesStepping:
         )
         assert_same_lrs(curve, stepped, base_lr)
         if not {"base_lr", "num_steps"} & set(kwargs):  # the same parameters as keywords
-            keywords = hf_lr.lr_curve(name, num_steps, base_lr=base_lr, num_warmup_steps=w, num_training_steps=t, **kwargs)
+            keywords = hf_lr.lr_curve(
+                name, num_steps, base_lr=base_lr, num_warmup_steps=w, num_training_steps=t, **kwargs
+            )
             np.testing.assert_array_equal(keywords, curve)
 
     def test_scheduler_several_groups(self, name: str, w: int | None, t: int | None, kwargs: dict) -> None:
@@ -60,7 +62,9 @@ class TestMatchesStepping:
         assert curve.shape == (num_steps, len(GROUP_LRS))
         assert_same_lrs(curve, stepped, max(GROUP_LRS))
 
-    def test_scheduler_one_group_is_one_dimensional(self, name: str, w: int | None, t: int | None, kwargs: dict) -> None:
+    def test_scheduler_one_group_is_one_dimensional(
+        self, name: str, w: int | None, t: int | None, kwargs: dict
+    ) -> None:
         num_steps = horizon(w, t, kwargs)
         scheduler = make_scheduler(name, make_optimizer((0.05,)), w, t, kwargs)
         curve = hf_lr.lr_curve(scheduler, num_steps)
@@ -87,7 +91,9 @@ class TestMatchesStepping:
         assert (scheduler.last_epoch, scheduler._step_count, scheduler.get_last_lr(), scheduler.state_dict()) == before
         assert [group["lr"] for group in scheduler.optimizer.param_groups] == lrs_before
 
-    def test_resumed_scheduler_gives_the_whole_curve(self, name: str, w: int | None, t: int | None, kwargs: dict) -> None:
+    def test_resumed_scheduler_gives_the_whole_curve(
+        self, name: str, w: int | None, t: int | None, kwargs: dict
+    ) -> None:
         num_steps = horizon(w, t, kwargs)
         fresh = hf_lr.lr_curve(make_scheduler(name, make_optimizer(GROUP_LRS), w, t, kwargs), num_steps)
         optimizer = make_optimizer(GROUP_LRS)
@@ -114,6 +120,7 @@ def test_docstring_example_values() -> None:
 
 def test_enum_name_and_zero_steps() -> None:
     import transformers
+
     curve = hf_lr.lr_curve(transformers.SchedulerType.COSINE, 50, num_warmup_steps=5, num_training_steps=40)
     np.testing.assert_array_equal(curve, hf_lr.lr_curve("cosine", 50, num_warmup_steps=5, num_training_steps=40))
     assert hf_lr.lr_curve("constant", 0).shape == (0,)

@@ -30,7 +30,9 @@ def test_polynomial_with_tensor_lr_is_not_captured() -> None:
     value drifts upwards; hf_lr reads the lr as a float once."""
     total, lr_end = 50, 1e-7
     ours = _tensor_lr_run(hf_lr, total, lr_end)
-    floats = trajectory(lambda o: hf_lr.get_polynomial_decay_schedule_with_warmup(o, 0, total, lr_end=lr_end), total + 3, (1e-3,))
+    floats = trajectory(
+        lambda o: hf_lr.get_polynomial_decay_schedule_with_warmup(o, 0, total, lr_end=lr_end), total + 3, (1e-3,)
+    )
     theirs = _tensor_lr_run(tf_opt, total, lr_end)
     assert ours == pytest.approx([row[0] for row in floats], rel=1e-6)  # float32 tensor vs float64 python float
     assert ours[-1] == pytest.approx(lr_end, rel=1e-6)
@@ -95,8 +97,14 @@ def test_tensor_base_lr_of_cyclic_is_not_captured() -> None:
             scheduler.step()
         return lrs
 
-    ours = run(lambda o, b: hf_lr.get_scheduler("cyclic", o, scheduler_specific_kwargs={"base_lr": b, **kwargs}), torch.tensor(1e-3, dtype=torch.float64))
+    ours = run(
+        lambda o, b: hf_lr.get_scheduler("cyclic", o, scheduler_specific_kwargs={"base_lr": b, **kwargs}),
+        torch.tensor(1e-3, dtype=torch.float64),
+    )
     reference = run(lambda o, b: torch.optim.lr_scheduler.CyclicLR(o, base_lr=b, cycle_momentum=False, **kwargs), 1e-3)
-    theirs = run(lambda o, b: torch.optim.lr_scheduler.CyclicLR(o, base_lr=b, cycle_momentum=False, **kwargs), torch.tensor(1e-3, dtype=torch.float64))
+    theirs = run(
+        lambda o, b: torch.optim.lr_scheduler.CyclicLR(o, base_lr=b, cycle_momentum=False, **kwargs),
+        torch.tensor(1e-3, dtype=torch.float64),
+    )
     assert ours == pytest.approx(reference, rel=1e-12)
     assert theirs[6] > 10 * reference[6]  # torch's drift: back at the bottom of the cycle, it stays near max_lr

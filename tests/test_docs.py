@@ -66,9 +66,11 @@ def _documented_names() -> list[str]:
 def test_reference_covers_all_public_names() -> None:
     """Each name of ``hf_lr.__all__`` has a ``::: hf_lr.NAME`` entry on a reference page, and no entry names
     something that is not public."""
-    directives = re.findall(r"^::: hf_lr\.(\w+)\s*$", "\n".join(
-        page.read_text(encoding="utf-8") for page in (ROOT / "docs" / "reference").glob("*.md")
-    ), flags=re.MULTILINE)
+    directives = re.findall(
+        r"^::: hf_lr\.(\w+)\s*$",
+        "\n".join(page.read_text(encoding="utf-8") for page in (ROOT / "docs" / "reference").glob("*.md")),
+        flags=re.MULTILINE,
+    )
     modules = {"extension", "integrations"}
     assert sorted(set(_documented_names()) - set(directives)) == []
     assert sorted(set(directives) - set(hf_lr.__all__) - modules) == []

@@ -22,11 +22,27 @@ from hf_lr.expression import MAX_DEPTH, MAX_LENGTH, Expression, parse_expression
     ("text", "params", "expected"),
     [
         ("min(1, step / 100) * 0.5 ** (step // 1000)", {}, lambda k: min(1, k / 100) * 0.5 ** (k // 1000)),
-        ("1 if step < w else exp(-(step - w) / tau)", {"w": 10, "tau": 50}, lambda k: 1.0 if k < 10 else math.exp(-(k - 10) / 50)),
+        (
+            "1 if step < w else exp(-(step - w) / tau)",
+            {"w": 10, "tau": 50},
+            lambda k: 1.0 if k < 10 else math.exp(-(k - 10) / 50),
+        ),
         ("clip(1 - step / 300, 0.1, 1)", {}, lambda k: min(max(1 - k / 300, 0.1), 1)),
-        ("0.5 * (1 + cos(pi * step / 400)) if 0 <= step <= 400 else 0", {}, lambda k: 0.5 * (1 + math.cos(math.pi * k / 400)) if k <= 400 else 0.0),
-        ("max(0.1, 1 - sqrt(step / 500)) if not step > 500 else 0.1", {}, lambda k: max(0.1, 1 - math.sqrt(k / 500)) if k <= 500 else 0.1),
-        ("(step % 100) / 100 + floor(step / 100) * 0 + abs(-1) - 1 + ceil(0.2) - round(0.4) - log(e) + 1", {}, lambda k: (k % 100) / 100 + 1),
+        (
+            "0.5 * (1 + cos(pi * step / 400)) if 0 <= step <= 400 else 0",
+            {},
+            lambda k: 0.5 * (1 + math.cos(math.pi * k / 400)) if k <= 400 else 0.0,
+        ),
+        (
+            "max(0.1, 1 - sqrt(step / 500)) if not step > 500 else 0.1",
+            {},
+            lambda k: max(0.1, 1 - math.sqrt(k / 500)) if k <= 500 else 0.1,
+        ),
+        (
+            "(step % 100) / 100 + floor(step / 100) * 0 + abs(-1) - 1 + ceil(0.2) - round(0.4) - log(e) + 1",
+            {},
+            lambda k: (k % 100) / 100 + 1,
+        ),
         ("step > 10 and step < 20 or step == 50", {}, lambda k: float(10 < k < 20 or k == 50)),
     ],
 )
@@ -38,14 +54,23 @@ def test_expressions_evaluate_like_python(text: str, params: dict[str, float], e
 
 
 def test_through_get_scheduler_json_ready_and_resumable() -> None:
-    kwargs = {"lr_lambda": "min(1, (step + 1) / num_warmup_steps) * decay ** (step // period)", "params": {"decay": 0.5, "period": 10}}
-    make = lambda o, **r: hf_lr.get_scheduler("lambda", o, num_warmup_steps=4, scheduler_specific_kwargs=dict(kwargs), **r)  # noqa: E731
+    kwargs = {
+        "lr_lambda": "min(1, (step + 1) / num_warmup_steps) * decay ** (step // period)",
+        "params": {"decay": 0.5, "period": 10},
+    }
+    make = lambda o, **r: hf_lr.get_scheduler(
+        "lambda", o, num_warmup_steps=4, scheduler_specific_kwargs=dict(kwargs), **r
+    )
     lrs = [row[0] for row in trajectory(make, 30, (1.0,), train=False)]
     assert lrs == pytest.approx([min(1, (k + 1) / 4) * 0.5 ** (k // 10) for k in range(30)], rel=1e-15)
     scheduler = make(make_optimizer((1.0,)), completed_steps=17)
     assert scheduler.get_last_lr()[0] == lrs[17]
     config = scheduler.state_dict()["hf_lr"]["schedules"][0]
-    assert config == {"type": "Expression", "expression": kwargs["lr_lambda"], "params": {"decay": 0.5, "num_warmup_steps": 4.0, "period": 10.0}}
+    assert config == {
+        "type": "Expression",
+        "expression": kwargs["lr_lambda"],
+        "params": {"decay": 0.5, "num_warmup_steps": 4.0, "period": 10.0},
+    }
     copy = pickle.loads(pickle.dumps(scheduler))
     assert copy.get_last_lr() == scheduler.get_last_lr() and copy.schedules[0] == scheduler.schedules[0]
 
@@ -124,7 +149,9 @@ def test_errors_name_the_problem(text: str, message: str) -> None:
         parse_expression(text)
 
 
-@pytest.mark.parametrize(("text", "step"), [("1 / (step - 3)", 3), ("exp(step)", 1000), ("log(step - 5)", 2), ("2 ** (10 ** 100)", 0)])
+@pytest.mark.parametrize(
+    ("text", "step"), [("1 / (step - 3)", 3), ("exp(step)", 1000), ("log(step - 5)", 2), ("2 ** (10 ** 100)", 0)]
+)
 def test_runtime_failures_raise_a_value_error_naming_the_step(text: str, step: int) -> None:
     schedule = Expression(text)
     with pytest.raises(ValueError, match=rf"failed at step {step}"):
@@ -151,7 +178,9 @@ def test_params_are_checked() -> None:
     with pytest.raises(ValueError, match=r"params\['x'\]` must be finite"):
         Expression("step * x", {"x": math.nan})
     with pytest.raises(TypeError, match="`params` go with an expression string"):
-        hf_lr.get_scheduler("lambda", make_optimizer(), scheduler_specific_kwargs={"lr_lambda": abs, "params": {"x": 1}})
+        hf_lr.get_scheduler(
+            "lambda", make_optimizer(), scheduler_specific_kwargs={"lr_lambda": abs, "params": {"x": 1}}
+        )
 
 
 TOKENS = [
@@ -187,8 +216,13 @@ def test_fuzz_random_text_only_raises_the_documented_errors(text: str) -> None:
 
 
 @settings(max_examples=150, deadline=2000)
-@example(["step"] * 5, ["+", "**", "%", "+", "+"])  # "step + step ** step % step + step": once flaky (differed at step 17)
-@given(st.lists(st.sampled_from(["step", "x", "1", "2", "0.5"]), min_size=1, max_size=6), st.lists(st.sampled_from(["+", "-", "*", "/", "//", "%", "**"]), min_size=5, max_size=5))
+@example(
+    ["step"] * 5, ["+", "**", "%", "+", "+"]
+)  # "step + step ** step % step + step": once flaky (differed at step 17)
+@given(
+    st.lists(st.sampled_from(["step", "x", "1", "2", "0.5"]), min_size=1, max_size=6),
+    st.lists(st.sampled_from(["+", "-", "*", "/", "//", "%", "**"]), min_size=5, max_size=5),
+)
 def test_fuzz_valid_arithmetic_scalar_and_vector_forms_agree(operands: list[str], operators: list[str]) -> None:
     """One step at a time (the scheduler) and all at once (``lr_curve``) give the same numbers, bit for bit, and refuse
     at the same first step with the same message (``step ** step % step`` turns a one-ulp difference into any value)."""
@@ -221,7 +255,9 @@ def test_fuzz_valid_arithmetic_scalar_and_vector_forms_agree(operands: list[str]
         ("1 if step < 5 else exp(step)", {}, 710, "exp(step) is inf"),
     ],
 )
-def test_no_complex_nan_or_overflow_is_hidden_and_both_forms_refuse_alike(text: str, params: dict[str, float], step: int, part: str) -> None:
+def test_no_complex_nan_or_overflow_is_hidden_and_both_forms_refuse_alike(
+    text: str, params: dict[str, float], step: int, part: str
+) -> None:
     schedule = Expression(text, params)
     message = rf"expression .* failed at step {step}: {re.escape(part)}, not a finite real number"
     with pytest.raises(ValueError, match=message):
@@ -232,7 +268,9 @@ def test_no_complex_nan_or_overflow_is_hidden_and_both_forms_refuse_alike(text: 
         hf_lr.lr_curve("lambda", step + 3, lr_lambda=text, params=params)
     with pytest.raises(ValueError, match=message):  # the scheduler, at construction (step 0) or when it gets there
         optimizer = make_optimizer()
-        scheduler = hf_lr.get_scheduler("lambda", optimizer, scheduler_specific_kwargs={"lr_lambda": text, "params": params})
+        scheduler = hf_lr.get_scheduler(
+            "lambda", optimizer, scheduler_specific_kwargs={"lr_lambda": text, "params": params}
+        )
         for _ in range(step):
             optimizer.step()
             scheduler.step()

@@ -48,7 +48,9 @@ def _roundtrip(state: Any) -> Any:
 
 @pytest.mark.parametrize(("name", "w", "t", "kwargs"), NAMES, ids=[n[0] for n in NAMES])
 @pytest.mark.parametrize("at", [5, 40, 90])
-def test_stretch_is_continuous_keeps_the_shape_and_ends_where_asked(name: str, w: int | None, t: int, kwargs: dict[str, Any], at: int) -> None:
+def test_stretch_is_continuous_keeps_the_shape_and_ends_where_asked(
+    name: str, w: int | None, t: int, kwargs: dict[str, Any], at: int
+) -> None:
     optimizer = _optimizer()
     scheduler = hf_lr.get_scheduler(name, optimizer, w, t, dict(kwargs), completed_steps=at)
     original = hf_lr.lr_curve(scheduler, 400)[:, 0]  # group 0's curve before the change
@@ -63,7 +65,9 @@ def test_stretch_is_continuous_keeps_the_shape_and_ends_where_asked(name: str, w
     # the stepped lrs equal the curve (scalar and vectorized forms from the same definition)
     stepped = _advance(optimizer, scheduler, 300 - at)
     assert [row[0] for row in stepped] == pytest.approx(list(extended[at:300]), rel=1e-12, abs=1e-15)
-    assert [row[1] / row[0] for row in stepped if row[0]] == pytest.approx([0.2] * len([r for r in stepped if r[0]]), rel=1e-9)  # groups keep ratios
+    assert [row[1] / row[0] for row in stepped if row[0]] == pytest.approx(
+        [0.2] * len([r for r in stepped if r[0]]), rel=1e-9
+    )  # groups keep ratios
 
 
 def test_rewarm_ramps_from_the_current_lr_to_the_peak_then_decays_to_the_end() -> None:
@@ -118,7 +122,9 @@ def test_resume_with_a_larger_size_extends_when_asked(mode: str) -> None:
     scheduler.extend(250, mode, **options)  # the uninterrupted equivalent: extended live at update 60
     reference = _advance(optimizer, scheduler, 190)
     fresh_optimizer = _optimizer()
-    fresh = hf_lr.get_scheduler("cosine", fresh_optimizer, 25, 250)  # new arguments (a warmup ratio gives another warmup)
+    fresh = hf_lr.get_scheduler(
+        "cosine", fresh_optimizer, 25, 250
+    )  # new arguments (a warmup ratio gives another warmup)
     fresh.allow_extension(mode, **options)
     fresh_optimizer.load_state_dict(checkpoint["optimizer"])
     fresh.load_state_dict(checkpoint["scheduler"])
@@ -159,7 +165,13 @@ def test_a_size_change_without_the_flag_or_any_other_change_still_raises() -> No
 @pytest.mark.filterwarnings("ignore::hf_lr.ScheduleOverrunWarning")  # the reference runs past the cooldown's end
 def test_open_ended_wsd_then_start_decay_resumes_exactly() -> None:
     def make(optimizer: torch.optim.Optimizer) -> Any:
-        return hf_lr.get_scheduler("warmup_stable_decay", optimizer, 5, None, {"num_decay_steps": 20, "decay_type": "1-sqrt", "min_lr_ratio": 0.1})
+        return hf_lr.get_scheduler(
+            "warmup_stable_decay",
+            optimizer,
+            5,
+            None,
+            {"num_decay_steps": 20, "decay_type": "1-sqrt", "min_lr_ratio": 0.1},
+        )
 
     optimizer = _optimizer()
     scheduler = make(optimizer)
@@ -186,7 +198,9 @@ def test_start_decay_on_any_schedule_and_its_checks() -> None:
     with pytest.raises(ValueError, match="`num_decay_steps` is required"):
         scheduler.start_decay()
     scheduler.start_decay(10, shape="linear", end=0.2)
-    assert [round(v, 12) for v in hf_lr.lr_curve(scheduler, 62)[50:]] == [round(1.0 - 0.08 * k, 12) for k in range(11)] + [0.2]
+    assert [round(v, 12) for v in hf_lr.lr_curve(scheduler, 62)[50:]] == [
+        round(1.0 - 0.08 * k, 12) for k in range(11)
+    ] + [0.2]
     with pytest.raises(ValueError, match="`shape` must be one of"):
         scheduler.start_decay(10, shape="exp")
 

@@ -10,9 +10,9 @@ import warnings
 
 import pytest
 import torch
+from registry_helpers import EXAMPLES, FIRST_EXAMPLES, example_id, horizon
 
 import hf_lr
-from registry_helpers import EXAMPLES, FIRST_EXAMPLES, example_id, horizon
 
 # Many groups, repeated and distinct learning rates, float and tensor lrs mixed (all above the examples' floors).
 MANY_LRS = [0.1, 0.05, 0.1, 0.2, 0.07] * 20

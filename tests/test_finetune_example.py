@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 import pytest
+import torch
 
 import hf_lr
 
@@ -36,7 +36,15 @@ TIMEOUT = 240  # seconds per run: a hang fails the test instead of blocking CI
 # A few updates per epoch so that runs cross epoch boundaries and checkpoints fall mid-epoch; with 72 examples, batch 8
 # and accumulation 2 an epoch has 9 batches (5 updates, the last one a single batch) on 1 process and 5 batches per
 # process (3 updates) on 2 processes.
-SMALL = ["--num_train_examples", "72", "--num_eval_examples", "32", "--per_device_train_batch_size", "8", "--no-with_tracking"]
+SMALL = [
+    "--num_train_examples",
+    "72",
+    "--num_eval_examples",
+    "32",
+    "--per_device_train_batch_size",
+    "8",
+    "--no-with_tracking",
+]
 
 
 def load_example():
@@ -60,7 +68,9 @@ def example_env() -> dict[str, str]:
     return env
 
 
-def launch_command(num_processes: int, env: dict[str, str], *, use_cpu_env: bool = True, launcher: list[str] | None = None) -> list[str]:
+def launch_command(
+    num_processes: int, env: dict[str, str], *, use_cpu_env: bool = True, launcher: list[str] | None = None
+) -> list[str]:
     """The command line up to the script: `python` for one process, `accelerate launch` (gloo on CPU) for several."""
     if launcher is None and num_processes == 1:
         return [sys.executable]
@@ -102,11 +112,11 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     with path.open(newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
-        return header, [row for row in reader]
+        return header, list(reader)
 
 
 def read_lrs(path: Path) -> tuple[list[int], np.ndarray]:
-    header, rows = read_rows(path)
+    header, _rows = read_rows(path)
     assert header[0] == "step" and header[1:] == [f"lr_{i}" for i in range(len(header) - 1)]
     return read_lrs_like(path)
 
@@ -117,7 +127,9 @@ def read_lrs_like(path: Path) -> tuple[list[int], np.ndarray]:
     return [int(r[0]) for r in rows], np.array([[float(v) for v in r[1:]] for r in rows])
 
 
-def expected_lrs(name: str, group_lrs: list[float], steps: int, warmup: int | None, total: int | None, **kwargs) -> np.ndarray:
+def expected_lrs(
+    name: str, group_lrs: list[float], steps: int, warmup: int | None, total: int | None, **kwargs
+) -> np.ndarray:
     """What the schedule defines at optimizer update 0..steps-1 for each group: base_lr * schedule.bind(base_lr, ref)(k),
     where the reference lr is the optimizer's lr (``--learning_rate``, the first group's)."""
     schedule = hf_lr.build_schedule(name, num_warmup_steps=warmup, num_training_steps=total, **kwargs)
@@ -144,7 +156,14 @@ TRAJECTORY_CASES = [
         [2e-3, 2e-3, 1e-2],
         2,
     ),
-    (finetune.CUSTOM_SCHEDULE_NAME, ["--num_warmup_steps", "2", "--scheduler_kwargs", '{"final_ratio": 0.1}'], 2, {"final_ratio": 0.1}, [2e-3, 2e-3], 1),
+    (
+        finetune.CUSTOM_SCHEDULE_NAME,
+        ["--num_warmup_steps", "2", "--scheduler_kwargs", '{"final_ratio": 0.1}'],
+        2,
+        {"final_ratio": 0.1},
+        [2e-3, 2e-3],
+        1,
+    ),
 ]
 
 
@@ -157,11 +176,19 @@ TRAJECTORY_PARAMS = [
 ]
 
 
-@pytest.mark.parametrize("case, num_processes", TRAJECTORY_PARAMS)
+@pytest.mark.parametrize(("case", "num_processes"), TRAJECTORY_PARAMS)
 def test_lr_trajectory_follows_schedule_per_optimizer_update(tmp_path, case, num_processes):
     name, extra, warmup, kwargs, group_lrs, accumulation = case
     total = 8
-    args = SMALL + ["--lr_scheduler_type", name, "--max_train_steps", str(total), "--gradient_accumulation_steps", str(accumulation), *extra]
+    args = SMALL + [
+        "--lr_scheduler_type",
+        name,
+        "--max_train_steps",
+        str(total),
+        "--gradient_accumulation_steps",
+        str(accumulation),
+        *extra,
+    ]
     # The 2-process cosine run is launched the way that duplicates training with plain Accelerate on a CPU-only machine
     # (`--multi_gpu` without ACCELERATE_USE_CPU): the example must turn it into a real 2-process run.
     use_cpu_env = not (num_processes == 2 and name == "cosine")
@@ -184,7 +211,9 @@ def test_lr_trajectory_follows_schedule_per_optimizer_update(tmp_path, case, num
 def test_custom_schedule_is_registered_by_the_example():
     assert finetune.CUSTOM_SCHEDULE_NAME in hf_lr.list_schedules()
     finetune.register_example_schedules()  # idempotent
-    schedule = hf_lr.build_schedule(finetune.CUSTOM_SCHEDULE_NAME, num_warmup_steps=2, num_training_steps=6, final_ratio=0.25)
+    schedule = hf_lr.build_schedule(
+        finetune.CUSTOM_SCHEDULE_NAME, num_warmup_steps=2, num_training_steps=6, final_ratio=0.25
+    )
     assert schedule.values(range(7)).tolist() == [0.0, 0.5, 1.0, 0.25**0.25, 0.25**0.5, 0.25**0.75, 0.25]
 
 
@@ -225,7 +254,9 @@ def test_sigkill_after_checkpoint_then_resume_by_each_route_is_exact(tmp_path, n
     for method in ("initial_lr", "state"):
         resumed = tmp_path / f"resumed_{method}"
         subprocess.run(["cp", "-r", str(killed), str(resumed)], check=True)
-        result = run_example(resumed, tracked + ["--resume_from_checkpoint", "latest", "--resume_method", method], num_processes)
+        result = run_example(
+            resumed, tracked + ["--resume_from_checkpoint", "latest", "--resume_method", method], num_processes
+        )
         check_ok(result)
         assert f"by route '{method}' after 4 updates" in result.stdout
         metrics = metrics_of(resumed)
@@ -280,7 +311,9 @@ def test_default_run_learns_clearly_above_chance(tmp_path):
     task.builtin_examples(512, rng)
     labels = np.array(task.builtin_examples(256, rng)["label"])
     chance = max(labels.mean(), 1 - labels.mean())
-    print(f"default run: eval_accuracy={metrics['eval_accuracy']:.4f} (chance {chance:.4f}), eval_loss={metrics['eval_loss']:.4f}")
+    print(
+        f"default run: eval_accuracy={metrics['eval_accuracy']:.4f} (chance {chance:.4f}), eval_loss={metrics['eval_loss']:.4f}"
+    )
     assert metrics["eval_accuracy"] >= chance + 0.25
     assert metrics["eval_loss"] < math.log(2)
     # 512 examples, batch 16, 3 epochs: 96 updates of the default linear schedule without warmup.
@@ -319,7 +352,12 @@ def fake_checkpoint(folder: Path, step: int, manifest: bool = True) -> None:
 
 def test_latest_checkpoint_ignores_incomplete_folders(tmp_path, capsys):
     root = tmp_path / "checkpoints"
-    for name, step, complete in (("step_4", 4, True), ("step_12", 12, True), ("step_16.tmp", 16, True), ("step_20", 20, False)):
+    for name, step, complete in (
+        ("step_4", 4, True),
+        ("step_12", 12, True),
+        ("step_16.tmp", 16, True),
+        ("step_20", 20, False),
+    ):
         fake_checkpoint(root / name, step, manifest=complete)
     checkpoint = checkpoints.resolve("latest", tmp_path, "finetune.py")
     assert checkpoint.path == root / "step_12" and checkpoint.completed_steps == 12
@@ -330,7 +368,7 @@ def test_latest_checkpoint_ignores_incomplete_folders(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "argv, message",
+    ("argv", "message"),
     [
         (["--num_warmup_steps", "2", "--warmup_ratio", "0.1"], "not both"),
         (["--gradient_accumulation_steps", "0"], "gradient_accumulation_steps"),
@@ -351,7 +389,11 @@ def test_resuming_with_another_schedule_is_refused():
         optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
         return hf_lr.get_scheduler(name, optimizer, num_warmup_steps=warmup, num_training_steps=total)
 
-    state = {"schedules": checkpoints.schedule_record(scheduler("cosine", 2, 10)), "num_processes": 1, "gradient_accumulation_steps": 2}
+    state = {
+        "schedules": checkpoints.schedule_record(scheduler("cosine", 2, 10)),
+        "num_processes": 1,
+        "gradient_accumulation_steps": 2,
+    }
     checkpoint = checkpoints.Checkpoint(Path("step_4"), 4, state)
     checkpoints.check_compatible(checkpoint, scheduler("cosine", 2, 10), 1, 2)  # same configuration: accepted
     for name, warmup, total in (("linear", 2, 10), ("cosine", 3, 10), ("cosine", 2, 12)):
@@ -367,17 +409,22 @@ def test_bad_schedule_name_is_one_line_with_a_close_match(tmp_path):
     assert result.returncode == 2, result.stderr[-3000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr[-3000:]
-    assert lines[0].startswith("finetune.py: error: --lr_scheduler_type cosin: unknown schedule name 'cosin'. Did you mean 'cosine'")
+    assert lines[0].startswith(
+        "finetune.py: error: --lr_scheduler_type cosin: unknown schedule name 'cosin'. Did you mean 'cosine'"
+    )
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(
-    "argv, message",
+    ("argv", "message"),
     [
         (["--lr_scheduler_type", "lineer"], "Did you mean 'linear'"),
         (["--lr_scheduler_type", "noam", "--num_warmup_steps", "2", "--max_train_steps", "8"], "needs `d_model`"),
         (["--lr_scheduler_type", "linear", "--num_warmup_steps", "9", "--max_train_steps", "4"], "num_warmup_steps"),
-        (["--lr_scheduler_type", "cosine", "--scheduler_kwargs", '{"num_cycle": 1}'], "unknown argument(s) 'num_cycle'"),
+        (
+            ["--lr_scheduler_type", "cosine", "--scheduler_kwargs", '{"num_cycle": 1}'],
+            "unknown argument(s) 'num_cycle'",
+        ),
         (["--lr_scheduler_type", "reduce_lr_on_plateau"], "steps on a metric"),
         (["--train_file", "no/such/file.csv"], "--train_file no/such/file.csv: no such file"),
         (["--train_file", "setup.cfg"], "expected a .csv, .json or .jsonl file"),
@@ -420,7 +467,7 @@ def test_a_single_train_file_is_split_with_a_fixed_seed(file_run):
     metrics = metrics_of(file_run / "out")
     assert metrics["eval_examples"] == FILE_VALIDATION_ROWS and metrics["optimizer_updates"] == 8
     # The held-out rows are the same whatever --seed: the run's predictions are for exactly those rows.
-    parse = lambda seed: finetune.parse_args(["--train_file", str(file_run / "data.csv"), "--seed", seed])  # noqa: E731
+    parse = lambda seed: finetune.parse_args(["--train_file", str(file_run / "data.csv"), "--seed", seed])
     held_out = [task.load_raw(parse(seed))["validation"] for seed in ("42", "3")]
     assert held_out[0]["text"] == held_out[1]["text"] and len(held_out[0]) == FILE_VALIDATION_ROWS
     assert len(task.load_raw(parse("42"))["train"]) == FILE_ROWS - FILE_VALIDATION_ROWS
@@ -433,8 +480,10 @@ def test_a_single_train_file_is_split_with_a_fixed_seed(file_run):
 def test_train_and_validation_files_in_json_and_jsonl(tmp_path, suffix):
     write_data_file(tmp_path / f"train{suffix}", 30, seed=1)
     validation = write_data_file(tmp_path / f"validation{suffix}", 12, seed=2)
-    args = finetune.parse_args(["--train_file", str(tmp_path / f"train{suffix}"), "--validation_file", str(tmp_path / f"validation{suffix}")])
-    train, evaluation, tokenizer, model = task.load(args)
+    args = finetune.parse_args(
+        ["--train_file", str(tmp_path / f"train{suffix}"), "--validation_file", str(tmp_path / f"validation{suffix}")]
+    )
+    train, evaluation, _tokenizer, model = task.load(args)
     assert (len(train), len(evaluation)) == (30, 12)
     assert evaluation["labels"] == [int(label == "positive") for label in validation["label"]]
     assert model.config.id2label == {0: "negative", 1: "positive"}
@@ -443,7 +492,7 @@ def test_train_and_validation_files_in_json_and_jsonl(tmp_path, suffix):
 def test_the_model_and_every_checkpoint_reload_with_from_pretrained(file_run):
     out = file_run / "out"
     texts = task.load_raw(finetune.parse_args(["--train_file", str(file_run / "data.csv")]))["validation"]["text"]
-    header, rows = read_rows(out / records.PREDICTIONS_NAME)
+    _header, rows = read_rows(out / records.PREDICTIONS_NAME)
     predicted = np.array([[float(v) for v in row[3:]] for row in rows])
     # The fine-tuned model, reloaded, gives the logits the in-memory model gave at the end of the run.
     final = eval_logits(out, texts)
@@ -514,14 +563,18 @@ def test_update_counts_that_disagree_are_refused_even_with_matching_checksums(fi
     state = json.loads((step_6 / "trainer_state.json").read_text())
     (step_6 / "trainer_state.json").write_text(json.dumps({**state, "completed_steps": 7}))
     resign(step_6, 7)
-    with pytest.raises(checkpoints.CheckpointError, match="manifest.json says 7, trainer_state.json 7, the scheduler state 6"):
+    with pytest.raises(
+        checkpoints.CheckpointError, match="manifest.json says 7, trainer_state.json 7, the scheduler state 6"
+    ):
         checkpoints.verify(step_6)
     # The scheduler state of step_3 copied into step_6, re-signed with the right count: caught by the scheduler state.
     (step_6 / "trainer_state.json").write_text(json.dumps(state))
     shutil.copy(step_3 / "scheduler.bin", step_6 / "scheduler.bin")
     resign(step_6, 6)
     assert torch.load(step_6 / "scheduler.bin", weights_only=True)["last_epoch"] == 3
-    with pytest.raises(checkpoints.CheckpointError, match="manifest.json says 6, trainer_state.json 6, the scheduler state 3"):
+    with pytest.raises(
+        checkpoints.CheckpointError, match="manifest.json says 6, trainer_state.json 6, the scheduler state 3"
+    ):
         checkpoints.verify(step_6)
     # A missing file, an unreadable manifest.
     (step_3 / "optimizer.bin").unlink()
@@ -531,13 +584,19 @@ def test_update_counts_that_disagree_are_refused_even_with_matching_checksums(fi
     with pytest.raises(checkpoints.CheckpointError, match="manifest.json is unreadable"):
         checkpoints.verify(step_3)
     # With nothing intact left, `latest` refuses and says why for each.
-    with pytest.raises(SystemExit, match=r"no intact checkpoint under .*step_6: the update counts disagree.*step_3: manifest.json is unreadable"):
+    with pytest.raises(
+        SystemExit,
+        match=r"no intact checkpoint under .*step_6: the update counts disagree.*step_3: manifest.json is unreadable",
+    ):
         checkpoints.resolve("latest", out, "finetune.py")
 
 
 def test_a_fresh_run_into_a_folder_with_checkpoints_is_refused(file_run, tmp_path):
     out = copy_of(file_run, tmp_path)
-    with pytest.raises(SystemExit, match=r"holds checkpoints of an earlier run \(step_6, step_3\); pass --resume_from_checkpoint latest"):
+    with pytest.raises(
+        SystemExit,
+        match=r"holds checkpoints of an earlier run \(step_6, step_3\); pass --resume_from_checkpoint latest",
+    ):
         checkpoints.resolve(None, out, "finetune.py")
     assert checkpoints.verify(out / "checkpoints" / "step_6").completed_steps == 6  # untouched
 
@@ -560,10 +619,20 @@ def test_a_second_run_is_refused_and_workers_stop_when_the_launcher_is_killed(tm
     env = example_env()
     command = launch_command(2, env) + [str(EXAMPLE), "--output_dir", str(out), *SMALL, "--max_train_steps", "100000"]
     # The launcher in a session of its own, so that its whole process group can be killed as a job scheduler would.
-    launcher = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    launcher = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     workers: list = []
     try:
-        wait_for(lambda: len((out / "lr_trajectory.csv").read_text().splitlines()) > 2 if (out / "lr_trajectory.csv").exists() else False, TIMEOUT, "training to start")
+        wait_for(
+            lambda: (
+                len((out / "lr_trajectory.csv").read_text().splitlines()) > 2
+                if (out / "lr_trajectory.csv").exists()
+                else False
+            ),
+            TIMEOUT,
+            "training to start",
+        )
         workers = psutil.Process(launcher.pid).children(recursive=True)
         assert len(workers) == 2
         # A second run into the same folder is refused, naming the running job.
@@ -590,7 +659,11 @@ def test_a_second_run_is_refused_and_workers_stop_when_the_launcher_is_killed(tm
                 return True
 
         # A zombie leader may still have threads exiting (holding its files): the lock being free is the proof.
-        wait_for(lambda: all(gone(w) for w in workers) and lock_is_free(out / "run.lock"), 30, "the workers to stop after their launcher was killed")
+        wait_for(
+            lambda: all(gone(w) for w in workers) and lock_is_free(out / "run.lock"),
+            30,
+            "the workers to stop after their launcher was killed",
+        )
     finally:
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
@@ -630,7 +703,10 @@ def test_the_lock_refuses_a_second_holder_and_takes_over_a_stale_one(tmp_path, c
     record = "pid=999999 host=elsewhere started=2026-01-01T00:00:00"
     (tmp_path / "run.lock").write_text(record + "\n")
     handle = launch.lock_output_dir(tmp_path, "finetune.py")
-    assert capsys.readouterr().err == f"finetune.py: {tmp_path / 'run.lock'}: stale lock of a run that is gone ({record}); taking it over\n"
+    assert (
+        capsys.readouterr().err
+        == f"finetune.py: {tmp_path / 'run.lock'}: stale lock of a run that is gone ({record}); taking it over\n"
+    )
     assert (tmp_path / "run.lock").read_text().startswith(f"pid={os.getpid()} ")
     launch.release_output_dir(handle)
     assert (tmp_path / "run.lock").read_text() == ""
@@ -646,7 +722,14 @@ def test_resume_with_a_larger_max_train_steps_extends_the_schedule_when_asked(tm
     check_ok(run_example(first, args + ["--max_train_steps", "8"]))
     resumed = tmp_path / "resumed"
     shutil.copytree(first / "checkpoints", resumed / "checkpoints")
-    common = args + ["--max_train_steps", "14", "--resume_from_checkpoint", str(resumed / "checkpoints" / "step_4"), "--resume_method", method]
+    common = args + [
+        "--max_train_steps",
+        "14",
+        "--resume_from_checkpoint",
+        str(resumed / "checkpoints" / "step_4"),
+        "--resume_method",
+        method,
+    ]
     refused = run_example(resumed, common)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr[-2000:]
     check_ok(run_example(resumed, common + ["--extend_schedule", "stretch"]))

@@ -51,10 +51,45 @@ METRICS = (1.0, 0.9, 0.9, 0.9, 0.95, 1.2, 1.2, 1.2, 0.5, 0.4, 0.3, 0.2, 0.2, 0.2
 MAX_MESSAGE = 2000
 
 INTS = [0, 1, 2, 3, 7, 10, 100, 2**31, 2**53, 2**53 + 1, 2**63, 10**400, -1]
-FLOATS = [0.0, -0.0, 5e-324, 1e-300, 1e-8, 0.1, 0.5, 0.999, 1.0, 1.5, 2.0, 200.0, 1e15, 1e308, math.nan, math.inf, -math.inf, -1.0]
+FLOATS = [
+    0.0,
+    -0.0,
+    5e-324,
+    1e-300,
+    1e-8,
+    0.1,
+    0.5,
+    0.999,
+    1.0,
+    1.5,
+    2.0,
+    200.0,
+    1e15,
+    1e308,
+    math.nan,
+    math.inf,
+    -math.inf,
+    -1.0,
+]
 # Valid types, extreme sizes: what a value of the same type can be pushed to.
 EXTREME_INTS = [0, 1, 2, 10**6, 10**9, 2**31, 2**53 - 1, 2**53]
-EXTREME_FLOATS = [0.0, 5e-324, 1e-300, 1e-12, 1e-8, 1e-3, 0.999999, 1.0, 1.000001, 3.0, 200.0, 1e12, 1e100, 1e300, 1.7e308]
+EXTREME_FLOATS = [
+    0.0,
+    5e-324,
+    1e-300,
+    1e-12,
+    1e-8,
+    1e-3,
+    0.999999,
+    1.0,
+    1.000001,
+    3.0,
+    200.0,
+    1e12,
+    1e100,
+    1e300,
+    1.7e308,
+]
 STRINGS = [
     "100", "0.5", "lin", "", "linear", "cosine", "cos", "log", "1-sqrt", "exponential", "polynomial", "triangular",
     "triangular2", "exp_range", "peak", "scale", "absolute", "min", "max", "rel", "abs", "false",
@@ -120,7 +155,9 @@ def calls(draw: st.DrawFn, name: str) -> tuple[Any, Any, dict[str, Any], tuple[f
     for _ in range(draw(st.integers(0, 3))):
         target = draw(st.sampled_from(targets))
         action = draw(st.sampled_from(["set", "set", "extreme", "extreme", "delete"]))
-        current = {"num_warmup_steps": w, "num_training_steps": t}.get(target, kwargs.get(target, entry.parameters.get(target)))
+        current = {"num_warmup_steps": w, "num_training_steps": t}.get(
+            target, kwargs.get(target, entry.parameters.get(target))
+        )
         if action == "delete":
             value = None
         elif action == "extreme" and isinstance(current, int) and not isinstance(current, bool):
@@ -166,8 +203,10 @@ def _argument_names(name: str, w: Any, t: Any, kwargs: dict[str, Any]) -> list[s
 def _is_clear_refusal(error: BaseException, name: str, w: Any, t: Any, kwargs: dict[str, Any]) -> bool:
     message = str(error)
     return (
-        type(error) in (TypeError, ValueError) or isinstance(error, hf_lr.ScheduleMismatchError)
-    ) and len(message) <= MAX_MESSAGE and any(arg in message for arg in _argument_names(name, w, t, kwargs))
+        (type(error) in (TypeError, ValueError) or isinstance(error, hf_lr.ScheduleMismatchError))
+        and len(message) <= MAX_MESSAGE
+        and any(arg in message for arg in _argument_names(name, w, t, kwargs))
+    )
 
 
 def _finite_lrs(values: Any, where: str) -> None:
@@ -253,14 +292,18 @@ def check_call(name: str, w: Any, t: Any, kwargs: dict[str, Any], lrs: tuple[flo
         except BaseException as error:
             if _is_clear_refusal(error, name, w, t, kwargs):
                 return "refused"
-            raise AssertionError(f"get_scheduler({name!r}, w={w!r}, t={t!r}, kwargs={kwargs!r}): unclear refusal {error!r}") from error
+            raise AssertionError(
+                f"get_scheduler({name!r}, w={w!r}, t={t!r}, kwargs={kwargs!r}): unclear refusal {error!r}"
+            ) from error
         try:
             if hf_lr.get_schedule_entry(name).closed_form:
                 _check_closed_form(name, make, lrs)
             else:
                 _check_metric_driven(make, lrs)
         except BaseException as error:
-            raise AssertionError(f"get_scheduler({name!r}, w={w!r}, t={t!r}, kwargs={kwargs!r}), lrs={lrs}: {error!r}") from error
+            raise AssertionError(
+                f"get_scheduler({name!r}, w={w!r}, t={t!r}, kwargs={kwargs!r}), lrs={lrs}: {error!r}"
+            ) from error
     return "accepted"
 
 
@@ -301,7 +344,13 @@ def explore(budget: int) -> tuple[collections.Counter[str], list[str]]:
     counts: collections.Counter[str] = collections.Counter()
     failures: list[str] = []
 
-    @settings(max_examples=budget, deadline=None, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=budget,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(name=st.sampled_from(NAMES), data=st.data())
     def run(name: str, data: st.DataObject) -> None:
         w, t, kwargs, lrs = data.draw(calls(name))

@@ -9,7 +9,9 @@ import hf_lr
 
 
 def test_import_does_not_pull_heavy_optional_packages() -> None:
-    code = "import sys, hf_lr; print(sorted(m for m in ('transformers', 'accelerate', 'matplotlib') if m in sys.modules))"
+    code = (
+        "import sys, hf_lr; print(sorted(m for m in ('transformers', 'accelerate', 'matplotlib') if m in sys.modules))"
+    )
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert output.strip() == "[]"
 

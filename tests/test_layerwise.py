@@ -15,7 +15,7 @@ import pytest
 import torch
 import transformers
 from conftest import group_lrs
-from registry_cases import examples, example_id
+from registry_cases import example_id, examples
 from transformers import BertConfig, BertForSequenceClassification
 
 import hf_lr
@@ -39,26 +39,43 @@ def _run(make: Any, optimizer: torch.optim.Optimizer, steps: int) -> list[tuple[
     return seen
 
 
-TRANSFORMERS_CASES = [
-    ("polynomial", w, t, kwargs)
-    for w, t in ((0, 100), (10, 100), (3, 4), (0, 1))
-    for kwargs in ({}, {"lr_end": 1e-6}, {"lr_end": 4e-5, "power": 2.0}, {"lr_end": 0.0, "power": 0.5})
-] + [
-    (name, w, t, kwargs)
-    for name in ("cosine_with_min_lr", "cosine_warmup_with_min_lr")
-    for w, t in ((0, 100), (10, 100), (4, 4), (0, 1))
-    for kwargs in ({"min_lr": 1e-6}, {"min_lr": 0.0}, {"min_lr": TOP}, {"min_lr": 3e-7, "num_cycles": 1.5}, {"min_lr_rate": 0.05})
-] + [("cosine_warmup_with_min_lr", 10, 100, {"min_lr": 1e-6, "warmup_lr_rate": 0.1})]
+TRANSFORMERS_CASES = (
+    [
+        ("polynomial", w, t, kwargs)
+        for w, t in ((0, 100), (10, 100), (3, 4), (0, 1))
+        for kwargs in ({}, {"lr_end": 1e-6}, {"lr_end": 4e-5, "power": 2.0}, {"lr_end": 0.0, "power": 0.5})
+    ]
+    + [
+        (name, w, t, kwargs)
+        for name in ("cosine_with_min_lr", "cosine_warmup_with_min_lr")
+        for w, t in ((0, 100), (10, 100), (4, 4), (0, 1))
+        for kwargs in (
+            {"min_lr": 1e-6},
+            {"min_lr": 0.0},
+            {"min_lr": TOP},
+            {"min_lr": 3e-7, "num_cycles": 1.5},
+            {"min_lr_rate": 0.05},
+        )
+    ]
+    + [("cosine_warmup_with_min_lr", 10, 100, {"min_lr": 1e-6, "warmup_lr_rate": 0.1})]
+)
 
 
 @pytest.mark.parametrize(("name", "w", "t", "kwargs"), TRANSFORMERS_CASES, ids=example_id)
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
-def test_transformers_names_equal_transformers_on_layerwise_groups(name: str, w: int, t: int, kwargs: dict[str, Any], optimizer: str) -> None:
+def test_transformers_names_equal_transformers_on_layerwise_groups(
+    name: str, w: int, t: int, kwargs: dict[str, Any], optimizer: str
+) -> None:
     """AdamW(groups, lr=top) as layer-wise users build it: every group's lr equals Transformers' (==)."""
     steps = t + 6
-    make = {"adamw": lambda: torch.optim.AdamW(_groups(LAYERWISE), lr=TOP), "sgd": lambda: torch.optim.SGD(_groups(LAYERWISE), lr=TOP)}[optimizer]
+    make = {
+        "adamw": lambda: torch.optim.AdamW(_groups(LAYERWISE), lr=TOP),
+        "sgd": lambda: torch.optim.SGD(_groups(LAYERWISE), lr=TOP),
+    }[optimizer]
     ours = _run(lambda o: hf_lr.get_scheduler(name, o, w, t, dict(kwargs)), make(), steps)
-    theirs = _run(lambda o: transformers.get_scheduler(name, o, w, t, scheduler_specific_kwargs=dict(kwargs)), make(), steps)
+    theirs = _run(
+        lambda o: transformers.get_scheduler(name, o, w, t, scheduler_specific_kwargs=dict(kwargs)), make(), steps
+    )
     assert ours == theirs
     if "min_lr" in kwargs and kwargs["min_lr"] < TOP and w < t:  # the reference group ends at min_lr, ratios kept
         end = ours[t - 1 if name == "cosine_warmup_with_min_lr" else t]
@@ -68,10 +85,16 @@ def test_transformers_names_equal_transformers_on_layerwise_groups(name: str, w:
 
 def test_the_issue_example_matches_transformers() -> None:
     """cosine_with_min_lr with min_lr above the bottom groups' lrs: accepted, every group keeps its ratio."""
-    make = lambda: torch.optim.AdamW(_groups(LAYERWISE), lr=TOP)  # noqa: E731
+    make = lambda: torch.optim.AdamW(_groups(LAYERWISE), lr=TOP)
     kwargs = {"min_lr": 1e-6}
-    ours = _run(lambda o: hf_lr.get_scheduler("cosine_with_min_lr", o, 10, 100, scheduler_specific_kwargs=kwargs), make(), 101)
-    theirs = _run(lambda o: transformers.get_scheduler("cosine_with_min_lr", o, 10, 100, scheduler_specific_kwargs=kwargs), make(), 101)
+    ours = _run(
+        lambda o: hf_lr.get_scheduler("cosine_with_min_lr", o, 10, 100, scheduler_specific_kwargs=kwargs), make(), 101
+    )
+    theirs = _run(
+        lambda o: transformers.get_scheduler("cosine_with_min_lr", o, 10, 100, scheduler_specific_kwargs=kwargs),
+        make(),
+        101,
+    )
     assert ours == theirs
     assert [ours[100][k] / LAYERWISE[k] for k in (0, 12, 24)] == pytest.approx([1e-6 / TOP] * 3, rel=1e-12)
 
@@ -80,8 +103,14 @@ def test_a_passed_default_lr_that_no_group_has_is_still_the_reference() -> None:
     """SGD(groups, lr=1e-2): the user passed lr (it differs from SGD's class default), Transformers uses it."""
     lrs = (5e-3, 1e-3)
     kwargs = {"lr_end": 1e-4}
-    ours = _run(lambda o: hf_lr.get_scheduler("polynomial", o, 0, 10, kwargs), torch.optim.SGD(_groups(lrs), lr=1e-2), 12)
-    theirs = _run(lambda o: transformers.get_scheduler("polynomial", o, 0, 10, scheduler_specific_kwargs=kwargs), torch.optim.SGD(_groups(lrs), lr=1e-2), 12)
+    ours = _run(
+        lambda o: hf_lr.get_scheduler("polynomial", o, 0, 10, kwargs), torch.optim.SGD(_groups(lrs), lr=1e-2), 12
+    )
+    theirs = _run(
+        lambda o: transformers.get_scheduler("polynomial", o, 0, 10, scheduler_specific_kwargs=kwargs),
+        torch.optim.SGD(_groups(lrs), lr=1e-2),
+        12,
+    )
     assert ours == theirs
 
 
@@ -104,8 +133,16 @@ def test_groups_only_optimizer_takes_the_largest_group_lr_as_reference_and_warns
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # once per scheduler: re-binding on load does not warn again
         scheduler.load_state_dict(state)
-    theirs = _run(lambda o: transformers.get_scheduler("cosine_with_min_lr", o, 0, 10, scheduler_specific_kwargs={"min_lr": 1e-6}), torch.optim.AdamW(_groups(lrs)), 11)
-    assert theirs[10][0] == pytest.approx(2e-5 * 1e-6 / 1e-3, rel=1e-12)  # the difference, documented in docs/guide/differences.md
+    theirs = _run(
+        lambda o: transformers.get_scheduler(
+            "cosine_with_min_lr", o, 0, 10, scheduler_specific_kwargs={"min_lr": 1e-6}
+        ),
+        torch.optim.AdamW(_groups(lrs)),
+        11,
+    )
+    assert theirs[10][0] == pytest.approx(
+        2e-5 * 1e-6 / 1e-3, rel=1e-12
+    )  # the difference, documented in docs/guide/differences.md
 
 
 def test_groups_only_optimizer_where_a_group_has_the_class_default_uses_it_silently() -> None:
@@ -113,8 +150,14 @@ def test_groups_only_optimizer_where_a_group_has_the_class_default_uses_it_silen
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", hf_lr.ScheduleOverrunWarning)  # the run goes 2 updates past the end on purpose
-        ours = _run(lambda o: hf_lr.get_scheduler("polynomial", o, 0, 10, {"lr_end": 1e-5}), torch.optim.AdamW(_groups(lrs)), 12)
-    theirs = _run(lambda o: transformers.get_scheduler("polynomial", o, 0, 10, scheduler_specific_kwargs={"lr_end": 1e-5}), torch.optim.AdamW(_groups(lrs)), 12)
+        ours = _run(
+            lambda o: hf_lr.get_scheduler("polynomial", o, 0, 10, {"lr_end": 1e-5}), torch.optim.AdamW(_groups(lrs)), 12
+        )
+    theirs = _run(
+        lambda o: transformers.get_scheduler("polynomial", o, 0, 10, scheduler_specific_kwargs={"lr_end": 1e-5}),
+        torch.optim.AdamW(_groups(lrs)),
+        12,
+    )
     assert ours == theirs
 
 
@@ -131,7 +174,11 @@ def test_tensor_default_lr_is_read_once_as_a_float() -> None:
 
 @pytest.mark.parametrize(
     ("name", "kwargs"),
-    [("polynomial", {"lr_end": 1e-3}), ("cosine_with_min_lr", {"min_lr": 1e-3}), ("cosine_warmup_with_min_lr", {"min_lr": 1e-3})],
+    [
+        ("polynomial", {"lr_end": 1e-3}),
+        ("cosine_with_min_lr", {"min_lr": 1e-3}),
+        ("cosine_warmup_with_min_lr", {"min_lr": 1e-3}),
+    ],
 )
 def test_a_floor_above_the_reference_lr_is_refused_clearly(name: str, kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"must be (smaller than|<=) the optimizer's learning rate.*lr=5e-05"):
@@ -143,7 +190,9 @@ def test_a_floor_above_the_reference_lr_is_refused_clearly(name: str, kwargs: di
 LOW = (0.1, 1e-2, 1e-4, 2e-7)  # the last groups are below the floors used below
 
 
-def _torch_parity(ours_make: Any, torch_make: Any, steps: int, lrs: tuple[float, ...] = LOW, rel: float = 1e-10) -> None:
+def _torch_parity(
+    ours_make: Any, torch_make: Any, steps: int, lrs: tuple[float, ...] = LOW, rel: float = 1e-10
+) -> None:
     ours = _run(ours_make, torch.optim.SGD(_groups(lrs), lr=lrs[0]), steps)
     theirs = _run(torch_make, torch.optim.SGD(_groups(lrs), lr=lrs[0]), steps)
     for step, (a, b) in enumerate(zip(ours, theirs)):
@@ -154,7 +203,9 @@ def _torch_parity(ours_make: Any, torch_make: Any, steps: int, lrs: tuple[float,
 @pytest.mark.parametrize("eta_min", [0.0, 1e-3, 0.05])
 def test_cosine_annealing_takes_every_group_to_eta_min_as_torch(eta_min: float) -> None:
     _torch_parity(
-        lambda o: hf_lr.get_scheduler("cosine_annealing", o, scheduler_specific_kwargs={"T_max": 10, "eta_min": eta_min}),
+        lambda o: hf_lr.get_scheduler(
+            "cosine_annealing", o, scheduler_specific_kwargs={"T_max": 10, "eta_min": eta_min}
+        ),
         lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10, eta_min=eta_min),
         35,
     )
@@ -163,7 +214,11 @@ def test_cosine_annealing_takes_every_group_to_eta_min_as_torch(eta_min: float) 
 @pytest.mark.parametrize(("T_mult", "eta_min"), [(1, 1e-3), (2, 1e-3), (2, 0.0)])
 def test_cosine_annealing_warm_restarts_as_torch(T_mult: int, eta_min: float) -> None:
     _torch_parity(
-        lambda o: hf_lr.get_scheduler("cosine_annealing_warm_restarts", o, scheduler_specific_kwargs={"T_0": 4, "T_mult": T_mult, "eta_min": eta_min}),
+        lambda o: hf_lr.get_scheduler(
+            "cosine_annealing_warm_restarts",
+            o,
+            scheduler_specific_kwargs={"T_0": 4, "T_mult": T_mult, "eta_min": eta_min},
+        ),
         lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=4, T_mult=T_mult, eta_min=eta_min),
         40,
     )
@@ -207,7 +262,9 @@ def test_timm_cosine_and_deepspeed_floors_are_per_group_and_below_floor_groups_r
         optimizer.step()
         scheduler.step()
     optimizer = torch.optim.SGD(_groups(LOW), lr=LOW[0])
-    scheduler = hf_lr.get_scheduler("deepspeed_warmup_decay", optimizer, 4, 12, {"warmup_type": "linear", "warmup_min_lr": 1e-3})
+    scheduler = hf_lr.get_scheduler(
+        "deepspeed_warmup_decay", optimizer, 4, 12, {"warmup_type": "linear", "warmup_min_lr": 1e-3}
+    )
     for step in range(14):
         gamma = step / 4 if step < 4 else max(0.0, (12 - step) / 8)
         assert list(group_lrs(optimizer)) == pytest.approx([1e-3 + (lr - 1e-3) * gamma for lr in LOW], rel=1e-12)
@@ -229,9 +286,17 @@ def test_with_floor_is_the_explicit_per_group_absolute_floor() -> None:
 # frozen groups (lr 0) ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["cosine_annealing", "cosine_annealing_warm_restarts", "timm_cosine", "deepspeed_warmup", "one_cycle"])
+@pytest.mark.parametrize(
+    "name", ["cosine_annealing", "cosine_annealing_warm_restarts", "timm_cosine", "deepspeed_warmup", "one_cycle"]
+)
 def test_a_frozen_group_stays_at_zero_when_the_floors_are_zero(name: str) -> None:
-    kwargs = {"cosine_annealing": {"T_max": 5}, "cosine_annealing_warm_restarts": {"T_0": 3}, "timm_cosine": {}, "deepspeed_warmup": {}, "one_cycle": {"total_steps": 10}}[name]
+    kwargs = {
+        "cosine_annealing": {"T_max": 5},
+        "cosine_annealing_warm_restarts": {"T_0": 3},
+        "timm_cosine": {},
+        "deepspeed_warmup": {},
+        "one_cycle": {"total_steps": 10},
+    }[name]
     w, t = {"timm_cosine": (2, 10), "deepspeed_warmup": (3, None)}.get(name, (None, None))
     optimizer = torch.optim.SGD(_groups((0.1, 0.0)), lr=0.1)
     scheduler = hf_lr.get_scheduler(name, optimizer, w, t, kwargs)
@@ -244,15 +309,21 @@ def test_a_frozen_group_stays_at_zero_when_the_floors_are_zero(name: str) -> Non
 
 def test_a_frozen_group_with_a_floor_above_zero_is_refused_by_name_not_zero_division() -> None:
     optimizer = torch.optim.SGD(_groups((0.1, 0.0)), lr=0.1)
-    with pytest.raises(ValueError, match=r"param_groups\[1\]: `eta_min`=0\.001 is an absolute learning rate.*learning rate 0\.0"):
+    with pytest.raises(
+        ValueError, match=r"param_groups\[1\]: `eta_min`=0\.001 is an absolute learning rate.*learning rate 0\.0"
+    ):
         hf_lr.get_scheduler("cosine_annealing", optimizer, scheduler_specific_kwargs={"T_max": 5, "eta_min": 1e-3})
 
 
 def test_transformers_names_leave_a_frozen_group_at_zero_as_transformers() -> None:
-    make = lambda: torch.optim.AdamW(_groups((1e-3, 0.0)), lr=1e-3)  # noqa: E731
+    make = lambda: torch.optim.AdamW(_groups((1e-3, 0.0)), lr=1e-3)
     kwargs = {"min_lr": 1e-5}
     ours = _run(lambda o: hf_lr.get_scheduler("cosine_with_min_lr", o, 2, 10, kwargs), make(), 12)
-    theirs = _run(lambda o: transformers.get_scheduler("cosine_with_min_lr", o, 2, 10, scheduler_specific_kwargs=kwargs), make(), 12)
+    theirs = _run(
+        lambda o: transformers.get_scheduler("cosine_with_min_lr", o, 2, 10, scheduler_specific_kwargs=kwargs),
+        make(),
+        12,
+    )
     assert ours == theirs
     assert all(row[1] == 0.0 for row in ours)
 
@@ -261,7 +332,14 @@ def test_transformers_names_leave_a_frozen_group_at_zero_as_transformers() -> No
 
 
 def _bert_groups() -> list[dict[str, Any]]:
-    config = BertConfig(vocab_size=16, hidden_size=4, num_hidden_layers=23, num_attention_heads=1, intermediate_size=4, max_position_embeddings=8)
+    config = BertConfig(
+        vocab_size=16,
+        hidden_size=4,
+        num_hidden_layers=23,
+        num_attention_heads=1,
+        intermediate_size=4,
+        max_position_embeddings=8,
+    )
     torch.manual_seed(0)
     return hf_lr.layerwise_lr_decay(BertForSequenceClassification(config), lr=0.1, decay=0.8, weight_decay=0.01)
 

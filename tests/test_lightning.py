@@ -107,7 +107,9 @@ class Regressor(pl.LightningModule):
         parts = [[weight, bias]] if len(self.lrs) == 1 else [[weight], [bias]]
         groups = [{"params": part, "lr": lr} for part, lr in zip(parts, self.lrs)]
         optimizer = torch.optim.SGD(groups, lr=self.lrs[0], momentum=0.9)
-        total = self.trainer.estimated_stepping_batches if self.num_training_steps == ESTIMATED else self.num_training_steps
+        total = (
+            self.trainer.estimated_stepping_batches if self.num_training_steps == ESTIMATED else self.num_training_steps
+        )
         scheduler = hf_lr.get_scheduler(self.name, optimizer, self.num_warmup_steps, total, dict(self.kwargs))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, **self.lr_scheduler}}
 
@@ -126,10 +128,14 @@ class MonitoredRegressor(Regressor):
         self.log("val_loss", self.val_losses[self.current_epoch])
 
 
-def expected_curve(name: str, num_steps: int, w: int | None, t: int | None, kwargs: dict[str, Any], lrs: tuple[float, ...]) -> np.ndarray:
+def expected_curve(
+    name: str, num_steps: int, w: int | None, t: int | None, kwargs: dict[str, Any], lrs: tuple[float, ...]
+) -> np.ndarray:
     """``lr_curve`` by name, one column per group (every case here scales with the group's own lr)."""
     columns = [
-        hf_lr.lr_curve(name, num_steps, base_lr=lr, num_warmup_steps=w, num_training_steps=t, scheduler_specific_kwargs=kwargs)
+        hf_lr.lr_curve(
+            name, num_steps, base_lr=lr, num_warmup_steps=w, num_training_steps=t, scheduler_specific_kwargs=kwargs
+        )
         for lr in lrs
     ]
     return np.stack(columns, axis=1)
@@ -159,7 +165,7 @@ NUM_STEPS = 14
 
 
 def case_id(case: tuple) -> str:
-    name, w, t, kwargs, lrs = case
+    name, _w, _t, kwargs, lrs = case
     return f"{name}-{len(lrs)}groups" + "".join(f"-{k}={v}" for k, v in kwargs.items())
 
 
@@ -206,7 +212,9 @@ UPDATES_PER_EPOCH = 4
 ON_VAL_LOSS = {"interval": "epoch", "monitor": "val_loss"}
 
 
-def reference_plateau_lrs(scheduler_class: type, kwargs: dict[str, Any], losses: tuple[float, ...]) -> list[list[float]]:
+def reference_plateau_lrs(
+    scheduler_class: type, kwargs: dict[str, Any], losses: tuple[float, ...]
+) -> list[list[float]]:
     """The lrs of each epoch from an independent plateau scheduler stepped with `losses`, one after each epoch."""
     params = [torch.nn.Parameter(torch.zeros(1)) for _ in GROUP_LRS]
     optimizer = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, GROUP_LRS)], lr=GROUP_LRS[0])
@@ -283,7 +291,7 @@ RESUME_CASES = [
 
 
 def resume_id(case: tuple) -> str:
-    name, w, t, kwargs, accumulate = case
+    name, _w, _t, _kwargs, accumulate = case
     return f"{name}-accumulate{accumulate}"
 
 
@@ -342,7 +350,9 @@ def test_resume_with_another_schedule_size_raises(tmp_path: Path) -> None:
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "lightning.md"
 
 
-def test_docs_code_blocks_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_docs_code_blocks_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """docs/lightning.md's Python blocks run as written, in order (later blocks continue the first one)."""
     blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(), flags=re.DOTALL)
     assert len(blocks) == 3

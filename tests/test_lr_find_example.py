@@ -68,8 +68,22 @@ def run_example(output_dir: Path, args: list[str]) -> subprocess.CompletedProces
 # --------------------------------------------------------------------------------------------------------------------
 def test_script_writes_consistent_outputs(tmp_path: Path) -> None:
     start_lr, end_lr = 1e-5, 1.0
-    args = ["--start_lr", str(start_lr), "--end_lr", str(end_lr), "--num_steps", "40", "--num_train_examples", "64",
-            "--per_device_train_batch_size", "8", "--gradient_accumulation_steps", "2", "--seed", "3"]
+    args = [
+        "--start_lr",
+        str(start_lr),
+        "--end_lr",
+        str(end_lr),
+        "--num_steps",
+        "40",
+        "--num_train_examples",
+        "64",
+        "--per_device_train_batch_size",
+        "8",
+        "--gradient_accumulation_steps",
+        "2",
+        "--seed",
+        "3",
+    ]
     result = run_example(tmp_path, args)
     assert result.returncode == 0, f"exit {result.returncode}\n--- stderr ---\n{result.stderr[-6000:]}"
 
@@ -138,7 +152,7 @@ def default_setup(output_dir: Path) -> tuple[Any, Any, Any, Any, Any]:
 
 def train_losses(output_dir: Path, lr: float, num_updates: int = TRAIN_UPDATES) -> list[float]:
     """A fresh default model (same seed, data and data order as the range test), AdamW at a constant ``lr``."""
-    args, accelerator, model, optimizer, loader = default_setup(output_dir)
+    _args, accelerator, model, optimizer, loader = default_setup(output_dir)
     for group in optimizer.param_groups:
         group["lr"] = lr
     model.train()
@@ -210,7 +224,9 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
     def same(a: Any, b: Any) -> bool:
         if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
-            return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+            return (
+                isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+            )
         if isinstance(a, dict) and isinstance(b, dict):
             return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
         if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
@@ -222,8 +238,16 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     state_before, state_after = before["optimizer"]["state"], after["optimizer"]["state"]
     if state_before.keys() != state_after.keys():
         found.append("optimizer.state keys")
-    found += [f"optimizer.state[{key}]" for key in state_before if key in state_after and not same(state_before[key], state_after[key])]
-    found += [f"optimizer.param_groups[{i}]" for i, (a, b) in enumerate(zip(before["optimizer"]["param_groups"], after["optimizer"]["param_groups"])) if not same(a, b)]
+    found += [
+        f"optimizer.state[{key}]"
+        for key in state_before
+        if key in state_after and not same(state_before[key], state_after[key])
+    ]
+    found += [
+        f"optimizer.param_groups[{i}]"
+        for i, (a, b) in enumerate(zip(before["optimizer"]["param_groups"], after["optimizer"]["param_groups"]))
+        if not same(a, b)
+    ]
     found += [name for name in ("lrs", "grads", "training", "rng") if not same(before[name], after[name])]
     return found
 
@@ -246,7 +270,9 @@ def test_find_lr_restores_the_default_model_bit_for_bit(tmp_path: Path) -> None:
     assert differences(before, snapshot(model, optimizer)) == []
 
     # Control: the same comparison sees what a test without restoring leaves behind.
-    unrestored = hf_lr.find_lr(model, optimizer, loader, start_lr=1e-4, end_lr=1e-2, num_steps=5, restore=False, accelerator=accelerator)
+    unrestored = hf_lr.find_lr(
+        model, optimizer, loader, start_lr=1e-4, end_lr=1e-2, num_steps=5, restore=False, accelerator=accelerator
+    )
     assert len(unrestored.lrs) == 5
     changed = differences(before, snapshot(model, optimizer))
     assert "model.bert.embeddings.word_embeddings.weight" in changed and "lrs" in changed and "training" in changed

@@ -58,8 +58,11 @@ def test_training_at_the_suggestion_lowers_the_loss(seed: int) -> None:
 def _state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[Any, ...]:
     return (
         {k: v.clone() for k, v in model.state_dict().items()},
-        {k: {n: t.clone() if torch.is_tensor(t) else t for n, t in v.items()} for k, v in optimizer.state_dict()["state"].items()},
-        [dict((k, v) for k, v in g.items() if k != "params") for g in optimizer.state_dict()["param_groups"]],
+        {
+            k: {n: t.clone() if torch.is_tensor(t) else t for n, t in v.items()}
+            for k, v in optimizer.state_dict()["state"].items()
+        },
+        [{k: v for k, v in g.items() if k != "params"} for g in optimizer.state_dict()["param_groups"]],
         [m.training for m in model.modules()],
     )
 
@@ -76,8 +79,12 @@ def _equal(a: Any, b: Any) -> bool:
 
 def test_model_optimizer_and_rng_are_restored_bit_for_bit() -> None:
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Dropout(0.3), torch.nn.Linear(8, 1))
-    optimizer = torch.optim.AdamW([{"params": model[0].parameters(), "lr": 1e-3}, {"params": model[3].parameters(), "lr": 2e-3}])
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Dropout(0.3), torch.nn.Linear(8, 1)
+    )
+    optimizer = torch.optim.AdamW(
+        [{"params": model[0].parameters(), "lr": 1e-3}, {"params": model[3].parameters(), "lr": 2e-3}]
+    )
     _, batches = regression()
     for batch in batches[:3]:  # optimizer state that must survive
         optimizer.zero_grad()
@@ -114,16 +121,28 @@ def test_training_after_the_test_is_identical_to_never_having_run_it() -> None:
 
 def test_group_ratios_are_kept_and_linear_mode() -> None:
     model, batches = regression()
-    optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1}, {"params": model[2].parameters(), "lr": 0.01}])
+    optimizer = torch.optim.SGD(
+        [{"params": model[0].parameters(), "lr": 0.1}, {"params": model[2].parameters(), "lr": 0.01}]
+    )
     seen: list[tuple[float, float]] = []
 
     def loss_fn(m: torch.nn.Module, batch: Any) -> torch.Tensor:
         seen.append(tuple(g["lr"] for g in optimizer.param_groups))  # type: ignore[arg-type]
         return mse(m, batch)
 
-    result = hf_lr.find_lr(model, optimizer, batches, start_lr=1e-4, end_lr=1e-2, num_steps=5, mode="linear", loss_fn=loss_fn, diverge_threshold=1e9)
+    result = hf_lr.find_lr(
+        model,
+        optimizer,
+        batches,
+        start_lr=1e-4,
+        end_lr=1e-2,
+        num_steps=5,
+        mode="linear",
+        loss_fn=loss_fn,
+        diverge_threshold=1e9,
+    )
     assert result.lrs == pytest.approx([1e-4, 2.575e-3, 5.05e-3, 7.525e-3, 1e-2])
-    assert [ratio for ratio in (b / a for a, b in seen)] == pytest.approx([0.1] * 5)
+    assert [b / a for a, b in seen] == pytest.approx([0.1] * 5)
     assert [g["lr"] for g in optimizer.param_groups] == [0.1, 0.01]
 
 
@@ -131,7 +150,16 @@ def test_transformers_model_with_gradient_accumulation() -> None:
     from transformers import BertConfig, BertForSequenceClassification
 
     torch.manual_seed(0)
-    model = BertForSequenceClassification(BertConfig(vocab_size=30, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16, max_position_embeddings=16))
+    model = BertForSequenceClassification(
+        BertConfig(
+            vocab_size=30,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=16,
+            max_position_embeddings=16,
+        )
+    )
     ids = torch.randint(0, 30, (64, 8))
     labels = (ids[:, 0] > 15).long()
     batches = [{"input_ids": ids[i : i + 8], "labels": labels[i : i + 8]} for i in range(0, 64, 8)]
@@ -144,7 +172,9 @@ def test_transformers_model_with_gradient_accumulation() -> None:
         return forward(*args, **kwargs)
 
     model.forward = counting  # type: ignore[method-assign]
-    result = hf_lr.find_lr(model, optimizer, batches, num_steps=12, gradient_accumulation_steps=3, diverge_threshold=1e9)
+    result = hf_lr.find_lr(
+        model, optimizer, batches, num_steps=12, gradient_accumulation_steps=3, diverge_threshold=1e9
+    )
     assert len(result.lrs) == 12 and calls["n"] == 36
     assert all(math.isfinite(loss) for loss in result.losses)
 
@@ -164,7 +194,15 @@ def test_accelerate_prepared_objects() -> None:
 
 def test_divergence_and_non_finite_losses_stop_the_test() -> None:
     model, batches = regression()
-    result = hf_lr.find_lr(model, torch.optim.SGD(model.parameters(), lr=0.1), batches, start_lr=1e-3, end_lr=1e6, num_steps=200, loss_fn=mse)
+    result = hf_lr.find_lr(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        batches,
+        start_lr=1e-3,
+        end_lr=1e6,
+        num_steps=200,
+        loss_fn=mse,
+    )
     assert result.stopped_early and len(result.lrs) < 200
     assert all(math.isfinite(v) for v in result.losses + result.smoothed)
 
@@ -215,7 +253,9 @@ def test_an_accelerator_that_accumulates_itself_is_refused_and_loaders_are_close
     model, batches = regression()
     accelerator = Accelerator(cpu=True, gradient_accumulation_steps=2)
     with pytest.raises(ValueError, match="build the Accelerator with gradient_accumulation_steps=1"):
-        hf_lr.find_lr(model, torch.optim.SGD(model.parameters(), lr=0.01), batches, loss_fn=mse, accelerator=accelerator)
+        hf_lr.find_lr(
+            model, torch.optim.SGD(model.parameters(), lr=0.01), batches, loss_fn=mse, accelerator=accelerator
+        )
     accelerator = Accelerator(cpu=True)
     loader = torch.utils.data.DataLoader(list(zip(*[torch.cat(t) for t in zip(*batches)])), batch_size=32)
     model, optimizer, loader = accelerator.prepare(model, torch.optim.SGD(model.parameters(), lr=0.01), loader)

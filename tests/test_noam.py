@@ -15,7 +15,9 @@ def paper_lr(step_num: int, d_model: int, warmup_steps: int) -> float:
 
 @pytest.mark.parametrize("optimizer_lr", [1.0, 1e-3, 7.5])
 def test_absolute_mode_reproduces_the_paper_whatever_the_optimizer_lr(optimizer_lr: float) -> None:
-    lrs = trajectory(lambda o: hf_lr.get_noam_schedule(o, d_model=512, num_warmup_steps=40), 200, (optimizer_lr,), train=False)
+    lrs = trajectory(
+        lambda o: hf_lr.get_noam_schedule(o, d_model=512, num_warmup_steps=40), 200, (optimizer_lr,), train=False
+    )
     expected = [paper_lr(k + 1, 512, 40) for k in range(200)]
     assert [row[0] for row in lrs] == pytest.approx(expected, rel=1e-14)
 
@@ -40,7 +42,9 @@ def test_peak_mode_makes_the_optimizer_lr_the_peak_and_keeps_group_ratios() -> N
 
 
 def test_scale_mode_multiplies_the_optimizer_lr_and_equals_absolute_at_lr_one() -> None:
-    scale = trajectory(lambda o: hf_lr.get_noam_schedule(o, 64, 10, factor=2.0, mode="scale"), 30, (1.0, 0.5), train=False)
+    scale = trajectory(
+        lambda o: hf_lr.get_noam_schedule(o, 64, 10, factor=2.0, mode="scale"), 30, (1.0, 0.5), train=False
+    )
     absolute = trajectory(lambda o: hf_lr.get_noam_schedule(o, 64, 10, factor=2.0), 30, (1.0, 0.5), train=False)
     assert [row[0] for row in scale] == [row[0] for row in absolute]
     assert [row[1] for row in scale] == pytest.approx([row[0] / 2 for row in absolute], rel=1e-15)
@@ -49,7 +53,9 @@ def test_scale_mode_multiplies_the_optimizer_lr_and_equals_absolute_at_lr_one() 
 
 
 def test_noam_through_get_scheduler() -> None:
-    scheduler = hf_lr.get_scheduler("noam", make_optimizer((1.0,)), num_warmup_steps=4, scheduler_specific_kwargs={"d_model": 16})
+    scheduler = hf_lr.get_scheduler(
+        "noam", make_optimizer((1.0,)), num_warmup_steps=4, scheduler_specific_kwargs={"d_model": 16}
+    )
     assert scheduler.get_last_lr() == [pytest.approx(paper_lr(1, 16, 4), rel=1e-14)]
     with pytest.raises(ValueError, match="'noam' requires `num_warmup_steps`"):
         hf_lr.get_scheduler("noam", make_optimizer(), scheduler_specific_kwargs={"d_model": 16})

@@ -24,7 +24,9 @@ import hf_lr
 LRS = (0.1, 0.05)
 
 
-def _transformers(name: str, w: int | None, t: int | None, kwargs: dict[str, Any], steps: int) -> list[tuple[float, ...]]:
+def _transformers(
+    name: str, w: int | None, t: int | None, kwargs: dict[str, Any], steps: int
+) -> list[tuple[float, ...]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return trajectory(lambda o: tf_opt.get_scheduler(name, o, w, t, dict(kwargs)), steps, LRS, train=False)
@@ -55,7 +57,9 @@ def _end(name: str, t: int) -> int:
 
 
 @pytest.mark.parametrize(("name", "w", "t", "kwargs"), HOLD_CASES)
-def test_hold_end_keeps_transformers_numbers_up_to_the_end_then_the_end_value(name: str, w: int, t: int, kwargs: dict[str, Any]) -> None:
+def test_hold_end_keeps_transformers_numbers_up_to_the_end_then_the_end_value(
+    name: str, w: int, t: int, kwargs: dict[str, Any]
+) -> None:
     steps = 3 * t + 10
     theirs = _transformers(name, w, t, kwargs, steps)
     ours = _ours(name, w, t, {**kwargs, "hold_end": True}, steps)
@@ -70,10 +74,17 @@ def test_hold_end_keeps_transformers_numbers_up_to_the_end_then_the_end_value(na
     [
         ("get_cosine_schedule_with_warmup", (3, 20), {}, "cosine"),
         ("get_cosine_with_min_lr_schedule_with_warmup", (3, 20), {"min_lr": 1e-3}, "cosine_with_min_lr"),
-        ("get_cosine_with_min_lr_schedule_with_warmup_lr_rate", (3, 20), {"min_lr_rate": 0.1, "warmup_lr_rate": 0.2}, "cosine_warmup_with_min_lr"),
+        (
+            "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+            (3, 20),
+            {"min_lr_rate": 0.1, "warmup_lr_rate": 0.2},
+            "cosine_warmup_with_min_lr",
+        ),
     ],
 )
-def test_hold_end_in_the_factories_is_get_schedulers(factory: str, args: tuple[int, int], kwargs: dict[str, Any], name: str) -> None:
+def test_hold_end_in_the_factories_is_get_schedulers(
+    factory: str, args: tuple[int, int], kwargs: dict[str, Any], name: str
+) -> None:
     by_factory = trajectory(lambda o: getattr(hf_lr, factory)(o, *args, **kwargs, hold_end=True), 50, LRS, train=False)
     assert by_factory == _ours(name, *args, {**kwargs, "hold_end": True}, 50)
     assert by_factory[_end(name, args[1]) :] == [by_factory[-1]] * (50 - _end(name, args[1]))
@@ -110,7 +121,10 @@ def test_hold_end_is_recorded_in_the_state_and_checked_on_resume() -> None:
 
 @pytest.mark.parametrize(
     ("value", "error", "message"),
-    [("yes", TypeError, r"`hold_end` must be a bool \(True or False\), got 'yes' \(str\)"), (1, TypeError, "`hold_end` must be a bool")],
+    [
+        ("yes", TypeError, r"`hold_end` must be a bool \(True or False\), got 'yes' \(str\)"),
+        (1, TypeError, "`hold_end` must be a bool"),
+    ],
 )
 def test_hold_end_must_be_a_bool(value: Any, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
@@ -136,7 +150,9 @@ WARMUP_NAMES = [
 
 @pytest.mark.parametrize(("name", "w", "t", "kwargs"), WARMUP_NAMES)
 @pytest.mark.parametrize("factor", [0.25, 0.01, 1.0])
-def test_warmup_start_factor_ramps_from_it_then_follows_transformers(name: str, w: int, t: int | None, kwargs: dict[str, Any], factor: float) -> None:
+def test_warmup_start_factor_ramps_from_it_then_follows_transformers(
+    name: str, w: int, t: int | None, kwargs: dict[str, Any], factor: float
+) -> None:
     theirs = _transformers(name, w, t, kwargs, 40)
     ours = _ours(name, w, t, {**kwargs, "warmup_start_factor": factor}, 40)
     for step in range(w):  # linear from `factor` at step 0 to 1 at step w
@@ -147,7 +163,9 @@ def test_warmup_start_factor_ramps_from_it_then_follows_transformers(name: str, 
 
 
 @pytest.mark.parametrize(("name", "w", "t", "kwargs"), WARMUP_NAMES + [("linear", 0, 10, {})])
-def test_warmup_start_factor_zero_is_transformers_float_for_float(name: str, w: int, t: int | None, kwargs: dict[str, Any]) -> None:
+def test_warmup_start_factor_zero_is_transformers_float_for_float(
+    name: str, w: int, t: int | None, kwargs: dict[str, Any]
+) -> None:
     assert _ours(name, w, t, {**kwargs, "warmup_start_factor": 0.0}, 30) == _transformers(name, w, t, kwargs, 30)
 
 
@@ -163,8 +181,12 @@ FACTORIES = [
 
 
 @pytest.mark.parametrize(("factory", "args", "kwargs", "name", "t"), FACTORIES, ids=[f[0] for f in FACTORIES])
-def test_warmup_start_factor_in_the_factories_is_get_schedulers(factory: str, args: tuple[int, ...], kwargs: dict[str, Any], name: str, t: int | None) -> None:
-    by_factory = trajectory(lambda o: getattr(hf_lr, factory)(o, *args, **kwargs, warmup_start_factor=0.3), 30, LRS, train=False)
+def test_warmup_start_factor_in_the_factories_is_get_schedulers(
+    factory: str, args: tuple[int, ...], kwargs: dict[str, Any], name: str, t: int | None
+) -> None:
+    by_factory = trajectory(
+        lambda o: getattr(hf_lr, factory)(o, *args, **kwargs, warmup_start_factor=0.3), 30, LRS, train=False
+    )
     assert by_factory == _ours(name, args[0], t, {**kwargs, "warmup_start_factor": 0.3}, 30)
     assert by_factory[0] == pytest.approx(tuple(0.3 * lr for lr in LRS), rel=1e-15)
 
@@ -204,7 +226,9 @@ def test_warmup_start_factor_is_validated(value: Any, error: type[Exception], me
 
 def test_cosine_warmup_with_min_lr_keeps_its_own_warmup_lr_rate() -> None:
     with pytest.raises(TypeError, match=r"unknown argument\(s\) 'warmup_start_factor'.*warmup_lr_rate"):
-        hf_lr.get_scheduler("cosine_warmup_with_min_lr", make_optimizer(), 2, 10, {"min_lr_rate": 0.1, "warmup_start_factor": 0.5})
+        hf_lr.get_scheduler(
+            "cosine_warmup_with_min_lr", make_optimizer(), 2, 10, {"min_lr_rate": 0.1, "warmup_start_factor": 0.5}
+        )
 
 
 # ------------------------------------------------------------------------------------------------ lengths in epochs
@@ -214,7 +238,12 @@ EPOCH_CASES: list[tuple[str, dict[str, Any], Callable[..., Any], int]] = [
     ("multistep", {"milestones": [2, 5, 5, 9], "gamma": 0.5}, torch_sched.MultiStepLR, 14),
     ("cosine_annealing", {"T_max": 8, "eta_min": 1e-3}, torch_sched.CosineAnnealingLR, 20),  # past T_max too
     ("cosine_annealing_warm_restarts", {"T_0": 3, "eta_min": 1e-3}, torch_sched.CosineAnnealingWarmRestarts, 14),
-    ("cosine_annealing_warm_restarts", {"T_0": 2, "T_mult": 2, "eta_min": 1e-3}, torch_sched.CosineAnnealingWarmRestarts, 20),
+    (
+        "cosine_annealing_warm_restarts",
+        {"T_0": 2, "T_mult": 2, "eta_min": 1e-3},
+        torch_sched.CosineAnnealingWarmRestarts,
+        20,
+    ),
 ]
 STEPS_PER_EPOCH = 3
 
@@ -230,8 +259,12 @@ def _close(a: tuple[float, ...], b: tuple[float, ...], where: Any) -> None:
     assert a == pytest.approx(b, rel=1e-10, abs=1e-300), where
 
 
-@pytest.mark.parametrize(("name", "kwargs", "torch_class", "epochs"), EPOCH_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(EPOCH_CASES)])
-def test_staircase_equals_torch_stepped_once_per_epoch_at_every_update(name: str, kwargs: dict[str, Any], torch_class: Any, epochs: int) -> None:
+@pytest.mark.parametrize(
+    ("name", "kwargs", "torch_class", "epochs"), EPOCH_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(EPOCH_CASES)]
+)
+def test_staircase_equals_torch_stepped_once_per_epoch_at_every_update(
+    name: str, kwargs: dict[str, Any], torch_class: Any, epochs: int
+) -> None:
     per_epoch = _torch_per_epoch(torch_class, kwargs, epochs)
     options = {**kwargs, "steps_per_epoch": STEPS_PER_EPOCH, "staircase": True}
     ours = _ours(name, None, None, options, epochs * STEPS_PER_EPOCH)
@@ -239,8 +272,12 @@ def test_staircase_equals_torch_stepped_once_per_epoch_at_every_update(name: str
         _close(lrs, per_epoch[step // STEPS_PER_EPOCH], f"update {step}, epoch {step // STEPS_PER_EPOCH}")
 
 
-@pytest.mark.parametrize(("name", "kwargs", "torch_class", "epochs"), EPOCH_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(EPOCH_CASES)])
-def test_smooth_equals_torch_stepped_once_per_epoch_at_epoch_boundaries(name: str, kwargs: dict[str, Any], torch_class: Any, epochs: int) -> None:
+@pytest.mark.parametrize(
+    ("name", "kwargs", "torch_class", "epochs"), EPOCH_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(EPOCH_CASES)]
+)
+def test_smooth_equals_torch_stepped_once_per_epoch_at_epoch_boundaries(
+    name: str, kwargs: dict[str, Any], torch_class: Any, epochs: int
+) -> None:
     per_epoch = _torch_per_epoch(torch_class, kwargs, epochs)
     ours = _ours(name, None, None, {**kwargs, "steps_per_epoch": STEPS_PER_EPOCH}, epochs * STEPS_PER_EPOCH)
     for epoch in range(epochs):
@@ -281,7 +318,13 @@ def _timm(lr: float, t: int, t_initial: int, lr_min: float, warmup_t: int, warmu
 @pytest.mark.parametrize("staircase", [False, True])
 def test_timm_cosine_in_epochs_is_timm_with_t_in_epochs(staircase: bool) -> None:
     n, t_initial, warmup_epochs = 4, 6, 2
-    kwargs = {"t_initial": t_initial, "lr_min": 1e-3, "warmup_lr_init": 1e-3, "steps_per_epoch": n, "staircase": staircase}
+    kwargs = {
+        "t_initial": t_initial,
+        "lr_min": 1e-3,
+        "warmup_lr_init": 1e-3,
+        "steps_per_epoch": n,
+        "staircase": staircase,
+    }
     ours = _ours("timm_cosine", warmup_epochs * n, None, kwargs, (t_initial + 3) * n)
     for step, lrs in enumerate(ours):
         if staircase:  # timm with t_in_epochs=True, stepped once per epoch
@@ -326,19 +369,84 @@ def test_epochs_boundaries_are_in_updates() -> None:
 @pytest.mark.parametrize(
     ("name", "w", "t", "kwargs", "error", "message"),
     [
-        ("cosine_annealing", None, None, {"T_max": 3, "steps_per_epoch": 0}, ValueError, r"`steps_per_epoch` must be >= 1, got steps_per_epoch=0"),
-        ("step", None, None, {"step_size": 2, "steps_per_epoch": 2.5}, TypeError, r"`steps_per_epoch` must be an integer, got 2.5"),
-        ("step", None, None, {"step_size": 2, "steps_per_epoch": True}, TypeError, r"`steps_per_epoch` must be an integer, got True"),
-        ("step", None, None, {"step_size": 2, "steps_per_epoch": 2, "staircase": "yes"}, TypeError, r"`staircase` must be a bool"),
-        ("multistep", None, None, {"milestones": [2], "staircase": True}, ValueError, r"`staircase=True` needs `steps_per_epoch`"),
-        ("cosine_annealing", 0, 30, {"steps_per_epoch": 3}, ValueError, r"with `steps_per_epoch`, give `T_max` in epochs"),
+        (
+            "cosine_annealing",
+            None,
+            None,
+            {"T_max": 3, "steps_per_epoch": 0},
+            ValueError,
+            r"`steps_per_epoch` must be >= 1, got steps_per_epoch=0",
+        ),
+        (
+            "step",
+            None,
+            None,
+            {"step_size": 2, "steps_per_epoch": 2.5},
+            TypeError,
+            r"`steps_per_epoch` must be an integer, got 2.5",
+        ),
+        (
+            "step",
+            None,
+            None,
+            {"step_size": 2, "steps_per_epoch": True},
+            TypeError,
+            r"`steps_per_epoch` must be an integer, got True",
+        ),
+        (
+            "step",
+            None,
+            None,
+            {"step_size": 2, "steps_per_epoch": 2, "staircase": "yes"},
+            TypeError,
+            r"`staircase` must be a bool",
+        ),
+        (
+            "multistep",
+            None,
+            None,
+            {"milestones": [2], "staircase": True},
+            ValueError,
+            r"`staircase=True` needs `steps_per_epoch`",
+        ),
+        (
+            "cosine_annealing",
+            0,
+            30,
+            {"steps_per_epoch": 3},
+            ValueError,
+            r"with `steps_per_epoch`, give `T_max` in epochs",
+        ),
         ("timm_cosine", None, 20, {"steps_per_epoch": 2}, ValueError, r"needs `t_initial` in epochs"),
-        ("timm_cosine", 3, None, {"t_initial": 3, "steps_per_epoch": 2}, ValueError, r"must be a multiple of steps_per_epoch=2, got num_warmup_steps=3"),
-        ("timm_cosine", None, None, {"t_initial": 3, "steps_per_epoch": -2}, ValueError, r"`steps_per_epoch` must be >= 1"),
-        ("exponential", None, None, {"gamma": 0.9, "steps_per_epoch": 2}, TypeError, r"unknown argument\(s\) 'steps_per_epoch'"),
+        (
+            "timm_cosine",
+            3,
+            None,
+            {"t_initial": 3, "steps_per_epoch": 2},
+            ValueError,
+            r"must be a multiple of steps_per_epoch=2, got num_warmup_steps=3",
+        ),
+        (
+            "timm_cosine",
+            None,
+            None,
+            {"t_initial": 3, "steps_per_epoch": -2},
+            ValueError,
+            r"`steps_per_epoch` must be >= 1",
+        ),
+        (
+            "exponential",
+            None,
+            None,
+            {"gamma": 0.9, "steps_per_epoch": 2},
+            TypeError,
+            r"unknown argument\(s\) 'steps_per_epoch'",
+        ),
     ],
 )
-def test_lengths_in_epochs_are_validated(name: str, w: Any, t: Any, kwargs: dict[str, Any], error: type[Exception], message: str) -> None:
+def test_lengths_in_epochs_are_validated(
+    name: str, w: Any, t: Any, kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
     with pytest.raises(error, match=message):
         hf_lr.get_scheduler(name, make_optimizer(), w, t, kwargs)
 
@@ -352,11 +460,15 @@ def test_epochs_refuses_a_schedule_without_lengths_in_epochs() -> None:
 
 def test_epoch_scheduler_pickles_and_resumes_through_torch_save(tmp_path: Any) -> None:
     optimizer = make_optimizer(LRS)
-    scheduler = hf_lr.get_scheduler("multistep", optimizer, None, None, {"milestones": [1, 2], "steps_per_epoch": 2, "staircase": True})
+    scheduler = hf_lr.get_scheduler(
+        "multistep", optimizer, None, None, {"milestones": [1, 2], "steps_per_epoch": 2, "staircase": True}
+    )
     for _ in range(3):
         optimizer.step()
         scheduler.step()
     torch.save(scheduler.state_dict(), tmp_path / "s.pt")
-    fresh = hf_lr.get_scheduler("multistep", make_optimizer(LRS), None, None, {"milestones": [1, 2], "steps_per_epoch": 2, "staircase": True})
+    fresh = hf_lr.get_scheduler(
+        "multistep", make_optimizer(LRS), None, None, {"milestones": [1, 2], "steps_per_epoch": 2, "staircase": True}
+    )
     fresh.load_state_dict(torch.load(tmp_path / "s.pt", weights_only=True))
     assert fresh.last_epoch == 3 and fresh.get_last_lr() == scheduler.get_last_lr() == pytest.approx([0.01, 0.005])

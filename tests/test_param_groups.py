@@ -4,21 +4,49 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import BartConfig, BartForSequenceClassification, BertConfig, BertForSequenceClassification, GPT2Config, GPT2LMHeadModel
+from transformers import (
+    BartConfig,
+    BartForSequenceClassification,
+    BertConfig,
+    BertForSequenceClassification,
+    GPT2Config,
+    GPT2LMHeadModel,
+)
 
 import hf_lr
 
 
 def bert(layers: int = 3) -> BertForSequenceClassification:
-    return BertForSequenceClassification(BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=layers, num_attention_heads=2, intermediate_size=8, max_position_embeddings=16))
+    return BertForSequenceClassification(
+        BertConfig(
+            vocab_size=30,
+            hidden_size=8,
+            num_hidden_layers=layers,
+            num_attention_heads=2,
+            intermediate_size=8,
+            max_position_embeddings=16,
+        )
+    )
 
 
 def gpt2() -> GPT2LMHeadModel:
-    return GPT2LMHeadModel(GPT2Config(n_embd=8, n_layer=2, n_head=2, vocab_size=30, n_positions=16, bos_token_id=0, eos_token_id=0))
+    return GPT2LMHeadModel(
+        GPT2Config(n_embd=8, n_layer=2, n_head=2, vocab_size=30, n_positions=16, bos_token_id=0, eos_token_id=0)
+    )
 
 
 def bart() -> BartForSequenceClassification:
-    config = BartConfig(d_model=8, encoder_layers=2, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=8, decoder_ffn_dim=8, vocab_size=30, max_position_embeddings=16)
+    config = BartConfig(
+        d_model=8,
+        encoder_layers=2,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=8,
+        decoder_ffn_dim=8,
+        vocab_size=30,
+        max_position_embeddings=16,
+    )
     return BartForSequenceClassification(config)
 
 
@@ -40,7 +68,9 @@ def test_learning_rates_decay_by_depth_and_norms_and_biases_get_no_weight_decay(
     assert by_param[id(names["classifier.weight"])]["lr"] == 1.0
     assert by_param[id(names["bert.pooler.dense.weight"])]["lr"] == 1.0
     for layer in range(3):
-        assert by_param[id(names[f"bert.encoder.layer.{layer}.attention.self.query.weight"])]["lr"] == 0.5 ** (3 - layer)
+        assert by_param[id(names[f"bert.encoder.layer.{layer}.attention.self.query.weight"])]["lr"] == 0.5 ** (
+            3 - layer
+        )
     assert by_param[id(names["bert.embeddings.word_embeddings.weight"])]["lr"] == 0.5**4
     for name, param in names.items():
         expected = 0.0 if name.endswith("bias") or "LayerNorm" in name else 0.1

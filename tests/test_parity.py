@@ -40,10 +40,14 @@ KWARGS: dict[str, list[dict[str, Any]]] = {
     "inverse_sqrt": _grid(timescale=[None, 1, 5, 100]),
     "cosine_with_min_lr": _grid(min_lr_rate=[0.0, 0.1, 1.0], num_cycles=[0.5, 1.25])
     + _grid(min_lr=[1e-4, 0.05], num_cycles=[0.5, 1.25]),
-    "cosine_warmup_with_min_lr": _grid(min_lr_rate=[0.0, 0.1], warmup_lr_rate=[None, 0.0, 0.3, 1.0], num_cycles=[0.5, 2])
+    "cosine_warmup_with_min_lr": _grid(
+        min_lr_rate=[0.0, 0.1], warmup_lr_rate=[None, 0.0, 0.3, 1.0], num_cycles=[0.5, 2]
+    )
     + _grid(min_lr=[1e-3], warmup_lr_rate=[None, 0.5]),
     "warmup_stable_decay": _grid(
-        num_decay_steps=[0, 1, "half"], warmup_type=["linear", "cosine", "1-sqrt"], decay_type=["linear", "cosine", "1-sqrt"]
+        num_decay_steps=[0, 1, "half"],
+        warmup_type=["linear", "cosine", "1-sqrt"],
+        decay_type=["linear", "cosine", "1-sqrt"],
     )
     + _grid(num_decay_steps=["half"], min_lr_ratio=[0.2], num_cycles=[0.5, 1.0])
     + _grid(num_decay_steps=[1], num_stable_steps=[0, 3]),
@@ -72,7 +76,9 @@ def _cases() -> list[Any]:
     return cases
 
 
-def _both(name: str, w: int | None, t: int | None, kwargs: dict[str, Any], lrs: tuple[float, ...], steps: int) -> tuple[Any, Any]:
+def _both(
+    name: str, w: int | None, t: int | None, kwargs: dict[str, Any], lrs: tuple[float, ...], steps: int
+) -> tuple[Any, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = trajectory(lambda opt: tf_opt.get_scheduler(name, opt, w, t, dict(kwargs)), steps, lrs, train=False)
@@ -86,7 +92,9 @@ def test_every_shared_name_is_in_the_grid() -> None:
 
 
 @pytest.mark.parametrize(("name", "w", "t", "kwargs", "lrs"), _cases())
-def test_get_scheduler_trajectory_equals_transformers(name: str, w: int, t: int, kwargs: dict[str, Any], lrs: tuple[float, ...]) -> None:
+def test_get_scheduler_trajectory_equals_transformers(
+    name: str, w: int, t: int, kwargs: dict[str, Any], lrs: tuple[float, ...]
+) -> None:
     theirs, ours = _both(name, w, t, kwargs, lrs, steps=2 * t + 5)
     assert ours == theirs
 
@@ -107,14 +115,18 @@ FACTORIES = [
 
 @pytest.mark.parametrize(("factory", "args", "kwargs"), FACTORIES, ids=[f[0] for f in FACTORIES])
 @pytest.mark.parametrize("lrs", GROUPS, ids=["1group", "3groups"])
-def test_factory_trajectory_equals_transformers(factory: str, args: tuple[Any, ...], kwargs: dict[str, Any], lrs: tuple[float, ...]) -> None:
+def test_factory_trajectory_equals_transformers(
+    factory: str, args: tuple[Any, ...], kwargs: dict[str, Any], lrs: tuple[float, ...]
+) -> None:
     theirs = trajectory(lambda opt: getattr(tf_opt, factory)(opt, *args, **kwargs), 70, lrs)
     ours = trajectory(lambda opt: getattr(hf_lr, factory)(opt, *args, **kwargs), 70, lrs)
     assert ours == theirs
 
 
 @pytest.mark.parametrize(("factory", "args", "kwargs"), FACTORIES, ids=[f[0] for f in FACTORIES])
-def test_factory_resumed_with_last_epoch_equals_transformers(factory: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def test_factory_resumed_with_last_epoch_equals_transformers(
+    factory: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
     """torch's ``last_epoch`` keeps its meaning: both libraries continue from the same place."""
 
     def resumed(module: Any) -> Any:

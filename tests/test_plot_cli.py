@@ -16,22 +16,36 @@ import torch
 import hf_lr
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _curves(ax: object) -> dict[str, np.ndarray]:
-    return {line.get_label(): np.asarray(line.get_ydata()) for line in ax.get_lines() if not line.get_label().startswith("_")}  # type: ignore[attr-defined]
+    return {
+        line.get_label(): np.asarray(line.get_ydata())
+        for line in ax.get_lines()
+        if not line.get_label().startswith("_")
+    }  # type: ignore[attr-defined]
 
 
 def test_plot_draws_lr_curve_with_phases_marked() -> None:
-    ax = hf_lr.plot("linear", ("cosine_with_restarts", {"num_cycles": 3}), num_warmup_steps=100, num_training_steps=1000, base_lr=3e-4)
+    ax = hf_lr.plot(
+        "linear",
+        ("cosine_with_restarts", {"num_cycles": 3}),
+        num_warmup_steps=100,
+        num_training_steps=1000,
+        base_lr=3e-4,
+    )
     curves = _curves(ax)
-    np.testing.assert_array_equal(curves["linear"], hf_lr.lr_curve("linear", 1101, base_lr=3e-4, num_warmup_steps=100, num_training_steps=1000))
+    np.testing.assert_array_equal(
+        curves["linear"], hf_lr.lr_curve("linear", 1101, base_lr=3e-4, num_warmup_steps=100, num_training_steps=1000)
+    )
     np.testing.assert_array_equal(
         curves["cosine_with_restarts num_cycles=3"],
-        hf_lr.lr_curve("cosine_with_restarts", 1101, base_lr=3e-4, num_warmup_steps=100, num_training_steps=1000, num_cycles=3),
+        hf_lr.lr_curve(
+            "cosine_with_restarts", 1101, base_lr=3e-4, num_warmup_steps=100, num_training_steps=1000, num_cycles=3
+        ),
     )
     marks = sorted({float(line.get_xdata()[0]) for line in ax.get_lines() if line.get_linestyle() == ":"})
     assert marks == [100.0, 400.0, 700.0, 1000.0]  # warmup end, two restarts, the end
@@ -40,14 +54,21 @@ def test_plot_draws_lr_curve_with_phases_marked() -> None:
 
 
 def test_plot_a_scheduler_draws_every_group_and_a_schedule_times_base_lr() -> None:
-    optimizer = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1e-3}, {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1e-4}])
+    optimizer = torch.optim.SGD(
+        [
+            {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1e-3},
+            {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1e-4},
+        ]
+    )
     scheduler = hf_lr.get_scheduler("polynomial", optimizer, 10, 100, {"lr_end": 1e-5})
     ax = hf_lr.plot(scheduler, hf_lr.CosineAnnealing(T_max=50), num_steps=120, base_lr=2.0, log=True, title="t")
     curves = _curves(ax)
     expected = hf_lr.lr_curve(scheduler, 120)
     np.testing.assert_array_equal(curves["polynomial (group 0)"], expected[:, 0])
     np.testing.assert_array_equal(curves["polynomial (group 1)"], expected[:, 1])
-    np.testing.assert_array_equal(curves["CosineAnnealing"], 2.0 * hf_lr.CosineAnnealing(T_max=50).values(np.arange(120)))
+    np.testing.assert_array_equal(
+        curves["CosineAnnealing"], 2.0 * hf_lr.CosineAnnealing(T_max=50).values(np.arange(120))
+    )
     assert ax.get_yscale() == "log" and ax.get_title() == "t"
     plt.close("all")
 
@@ -82,11 +103,24 @@ def test_list_names_every_schedule_with_description_and_parameters() -> None:
 
 
 def test_show_prints_the_values_a_terminal_plot_and_the_difference_from_transformers() -> None:
-    result = hf_lr_cli("show", "cosine", "--num-training-steps", "200", "--num-warmup-steps", "20", "--lr", "3e-4", "--steps", "0,10,20,150,200")
+    result = hf_lr_cli(
+        "show",
+        "cosine",
+        "--num-training-steps",
+        "200",
+        "--num-warmup-steps",
+        "20",
+        "--lr",
+        "3e-4",
+        "--steps",
+        "0,10,20,150,200",
+    )
     assert result.returncode == 0, result.stderr
     expected = hf_lr.lr_curve("cosine", 201, base_lr=3e-4, num_warmup_steps=20, num_training_steps=200)
     rows = dict(re.findall(r"^\s+(\d+)\s+([0-9.e+-]+)$", result.stdout, re.MULTILINE))
-    assert {int(k): float(v) for k, v in rows.items()} == pytest.approx({k: expected[k] for k in (0, 10, 20, 150, 200)}, rel=1e-6)
+    assert {int(k): float(v) for k, v in rows.items()} == pytest.approx(
+        {k: expected[k] for k in (0, 10, 20, 150, 200)}, rel=1e-6
+    )
     assert result.stdout.count("|") >= 2 * 14  # the terminal plot's rows
     assert "max |hf_lr - transformers| over 201 updates: 0.000e+00" in result.stdout
     noam = hf_lr_cli("show", "noam", "--num-warmup-steps", "10", "--kwargs", '{"d_model": 64}', "--no-plot")
@@ -95,7 +129,18 @@ def test_show_prints_the_values_a_terminal_plot_and_the_difference_from_transfor
 
 def test_plot_writes_an_image(tmp_path: Path) -> None:
     output = tmp_path / "curve.png"
-    result = hf_lr_cli("plot", "linear", 'cosine_with_restarts:{"num_cycles": 2}', "--num-training-steps", "300", "--num-warmup-steps", "30", "-o", str(output), "--log")
+    result = hf_lr_cli(
+        "plot",
+        "linear",
+        'cosine_with_restarts:{"num_cycles": 2}',
+        "--num-training-steps",
+        "300",
+        "--num-warmup-steps",
+        "30",
+        "-o",
+        str(output),
+        "--log",
+    )
     assert result.returncode == 0, result.stderr
     assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and output.stat().st_size > 5000
 
@@ -105,16 +150,40 @@ def test_plot_writes_an_image(tmp_path: Path) -> None:
     [
         (["show", "cosin", "--num-training-steps", "10"], "unknown schedule name 'cosin'. Did you mean 'cosine'"),
         (["show", "cosine", "--num-training-steps", "10", "--kwargs", "{bad"], "--kwargs must be a JSON object"),
-        (["show", "cosine", "--num-training-steps", "10", "--kwargs", '{"num_cycle": 2}'], "unknown argument(s) 'num_cycle'"),
+        (
+            ["show", "cosine", "--num-training-steps", "10", "--kwargs", '{"num_cycle": 2}'],
+            "unknown argument(s) 'num_cycle'",
+        ),
         (["show", "cosine", "--num-training-steps", "10"], "requires `num_warmup_steps`"),
-        (["show", "linear", "--num-training-steps", "0", "--num-warmup-steps", "0"], "--num-training-steps must be >= 1, got 0"),
-        (["show", "linear", "--num-training-steps", "10", "--num-warmup-steps", "0", "--steps", "3,99"], "--steps must lie in [0, 10], got [99]"),
-        (["show", "linear", "--num-training-steps", "10", "--num-warmup-steps", "0", "--lr", "nan"], "--lr must be a finite number > 0"),
-        (["show", "linear", "--num-training-steps", "10", "--num-warmup-steps", "20"], "`num_warmup_steps` must be <= `num_training_steps`"),
+        (
+            ["show", "linear", "--num-training-steps", "0", "--num-warmup-steps", "0"],
+            "--num-training-steps must be >= 1, got 0",
+        ),
+        (
+            ["show", "linear", "--num-training-steps", "10", "--num-warmup-steps", "0", "--steps", "3,99"],
+            "--steps must lie in [0, 10], got [99]",
+        ),
+        (
+            ["show", "linear", "--num-training-steps", "10", "--num-warmup-steps", "0", "--lr", "nan"],
+            "--lr must be a finite number > 0",
+        ),
+        (
+            ["show", "linear", "--num-training-steps", "10", "--num-warmup-steps", "20"],
+            "`num_warmup_steps` must be <= `num_training_steps`",
+        ),
         (["show", "reduce_lr_on_plateau", "--num-training-steps", "10"], "driven by a metric"),
-        (["plot", "linear", "--num-training-steps", "10", "--num-warmup-steps", "0", "-o", "/nonexistent/dir/x.png"], "cannot write '/nonexistent/dir/x.png'"),
-        (["plot", "linear:[1]", "--num-training-steps", "10", "--num-warmup-steps", "0", "-o", "x.png"], "the parameters of linear must be a JSON object"),
-        (["show", "lambda", "--num-training-steps", "10", "--kwargs", '{"lr_lambda": "step.__class__"}'], "Attribute is not allowed"),
+        (
+            ["plot", "linear", "--num-training-steps", "10", "--num-warmup-steps", "0", "-o", "/nonexistent/dir/x.png"],
+            "cannot write '/nonexistent/dir/x.png'",
+        ),
+        (
+            ["plot", "linear:[1]", "--num-training-steps", "10", "--num-warmup-steps", "0", "-o", "x.png"],
+            "the parameters of linear must be a JSON object",
+        ),
+        (
+            ["show", "lambda", "--num-training-steps", "10", "--kwargs", '{"lr_lambda": "step.__class__"}'],
+            "Attribute is not allowed",
+        ),
     ],
 )
 def test_user_mistakes_are_one_line_and_exit_status_2(args: list[str], message: str) -> None:
@@ -134,7 +203,11 @@ def _gallery() -> object:
 
 def test_the_gallery_has_every_builtin_closed_form_name_and_renders(tmp_path: Path) -> None:
     gallery = _gallery()
-    builtin = {n for n in hf_lr.list_schedules() if hf_lr.get_schedule_entry(n).closed_form and hf_lr.get_schedule_entry(n).source == "builtin"}
+    builtin = {
+        n
+        for n in hf_lr.list_schedules()
+        if hf_lr.get_schedule_entry(n).closed_form and hf_lr.get_schedule_entry(n).source == "builtin"
+    }
     assert set(gallery.GALLERY) == builtin  # type: ignore[attr-defined]
     gallery.main(["--output-dir", str(tmp_path), "--names", "linear", "one_cycle"])  # type: ignore[attr-defined]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["linear.png", "one_cycle.png"]

@@ -52,9 +52,7 @@ def test_register_a_plain_function_and_use_it_through_get_scheduler(clean_regist
     hf_lr.register_schedule("step_decay", step_decay)
     entry = hf_lr.get_schedule_entry("step_decay")
     assert (entry.warmup, entry.training, entry.description) == ("required", "unused", step_decay.__doc__)
-    lrs = trajectory(
-        lambda o: hf_lr.get_scheduler("step_decay", o, 2, 100, {"gamma": 0.1, "period": 2}), 8, lrs=(1.0,)
-    )
+    lrs = trajectory(lambda o: hf_lr.get_scheduler("step_decay", o, 2, 100, {"gamma": 0.1, "period": 2}), 8, lrs=(1.0,))
     expected = [step_decay(k, num_warmup_steps=2, gamma=0.1, period=2) for k in range(8)]
     assert [row[0] for row in lrs] == pytest.approx(expected, rel=1e-15)
     scheduler = hf_lr.get_scheduler("step_decay", make_optimizer(), 2, scheduler_specific_kwargs={"gamma": 0.1})
@@ -136,7 +134,9 @@ def test_build_schedule_of_a_non_closed_form_name_raises() -> None:
 
 
 def test_reduce_lr_on_plateau_keeps_transformers_behaviour() -> None:
-    scheduler = hf_lr.get_scheduler("reduce_lr_on_plateau", make_optimizer((1.0,)), 0, 50, {"patience": 0, "factor": 0.5})
+    scheduler = hf_lr.get_scheduler(
+        "reduce_lr_on_plateau", make_optimizer((1.0,)), 0, 50, {"patience": 0, "factor": 0.5}
+    )
     assert isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     scheduler.step(1.0)
     scheduler.step(1.0)
@@ -164,7 +164,9 @@ def _install_plugin(root: Path) -> None:
     (info / "entry_points.txt").write_text("[hf_lr.schedules]\ntriangle = hf_lr_triangle_plugin:triangle\n")
 
 
-def test_entry_point_schedule_is_discovered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_registry: None) -> None:
+def test_entry_point_schedule_is_discovered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_registry: None
+) -> None:
     _install_plugin(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     assert "triangle" not in hf_lr.registry._REGISTRY  # loaded lazily, on first use
@@ -179,10 +181,14 @@ def test_entry_point_schedule_is_discovered(tmp_path: Path, monkeypatch: pytest.
     assert "triangle" in hf_lr.list_schedules()
 
 
-def test_entry_point_cannot_shadow_a_builtin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_registry: None) -> None:
+def test_entry_point_cannot_shadow_a_builtin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_registry: None
+) -> None:
     _install_plugin(tmp_path)
     text = (tmp_path / "hf_lr_triangle_plugin-1.0.dist-info" / "entry_points.txt").read_text()
-    (tmp_path / "hf_lr_triangle_plugin-1.0.dist-info" / "entry_points.txt").write_text(text.replace("triangle =", "linear ="))
+    (tmp_path / "hf_lr_triangle_plugin-1.0.dist-info" / "entry_points.txt").write_text(
+        text.replace("triangle =", "linear =")
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -35,7 +35,9 @@ def _run(make: Any, num_steps: int) -> tuple[list[tuple[float, ...]], list[torch
     return lrs, [p.detach().clone() for g in optimizer.param_groups for p in g["params"]]
 
 
-def _interrupted(make: Any, num_steps: int, stop: int, route: str, tmp_path: Path) -> tuple[list[tuple[float, ...]], list[torch.Tensor]]:
+def _interrupted(
+    make: Any, num_steps: int, stop: int, route: str, tmp_path: Path
+) -> tuple[list[tuple[float, ...]], list[torch.Tensor]]:
     optimizer = make_optimizer(LRS)
     scheduler = make(optimizer)
     lrs = []
@@ -77,7 +79,9 @@ def _interrupted(make: Any, num_steps: int, stop: int, route: str, tmp_path: Pat
 
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize(("name", "w", "t", "kwargs"), examples(), ids=example_id)
-def test_resume_reproduces_the_uninterrupted_run(name: str, w: int | None, t: int | None, kwargs: dict[str, Any], route: str, tmp_path: Path) -> None:
+def test_resume_reproduces_the_uninterrupted_run(
+    name: str, w: int | None, t: int | None, kwargs: dict[str, Any], route: str, tmp_path: Path
+) -> None:
     make = scheduler_for(name, w, t, kwargs)
     num_steps = _length(t)
     expected_lrs, expected_params = _run(make, num_steps)
@@ -93,7 +97,12 @@ def test_completed_steps_is_last_epoch_plus_one() -> None:
         for group in optimizer.param_groups:
             group["initial_lr"] = 0.1
         scheduler = hf_lr.get_linear_schedule_with_warmup(optimizer, 2, 10, **resume)
-        return [lr for _ in range(3) for lr in (scheduler.get_last_lr()[0], optimizer.step(), scheduler.step()) if lr is not None]
+        return [
+            lr
+            for _ in range(3)
+            for lr in (scheduler.get_last_lr()[0], optimizer.step(), scheduler.step())
+            if lr is not None
+        ]
 
     assert lrs(completed_steps=4) == lrs(last_epoch=3)
     assert lrs(completed_steps=4) == pytest.approx([0.075, 0.0625, 0.05])

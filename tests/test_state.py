@@ -39,7 +39,9 @@ def _roundtrip(state: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("name", "w", "t", "kwargs"), examples(), ids=example_id)
 @pytest.mark.parametrize("tensor_lr", [False, True], ids=["float_lr", "tensor_lr"])
-def test_state_dict_is_plain_values_and_records_the_configuration(name: str, w: Any, t: Any, kwargs: dict[str, Any], tensor_lr: bool) -> None:
+def test_state_dict_is_plain_values_and_records_the_configuration(
+    name: str, w: Any, t: Any, kwargs: dict[str, Any], tensor_lr: bool
+) -> None:
     optimizer = make_optimizer((0.1, 0.05), tensor_lr=tensor_lr)
     scheduler = scheduler_for(name, w, t, kwargs)(optimizer)
     for _ in range(3):
@@ -53,7 +55,9 @@ def test_state_dict_is_plain_values_and_records_the_configuration(name: str, w: 
     source = state["hf_lr"]["source"]
     assert (source["name"], source["num_warmup_steps"], source["num_training_steps"]) == (name, w, t)
     for key, value in kwargs.items():
-        assert source["scheduler_specific_kwargs"][key] == (value if not callable(value) else f"{value.__module__}.{value.__qualname__}")
+        assert source["scheduler_specific_kwargs"][key] == (
+            value if not callable(value) else f"{value.__module__}.{value.__qualname__}"
+        )
         if isinstance(value, (int, float)) and not isinstance(value, bool) and key in STRUCTURAL:
             recorded = _recorded(configs[0], key, value) or _recorded(configs[0], ALIASES.get(key, key), value)
             assert recorded, f"{key}={value!r} not in {configs[0]}"
@@ -68,7 +72,11 @@ def _recorded(config: Any, key: str, value: Any) -> bool:
     """Whether some level of a (nested) configuration holds ``key == value``."""
     if isinstance(config, dict):
         here = config.get(key)
-        return here == value or (isinstance(here, list) and value in here) or any(_recorded(v, key, value) for v in config.values())
+        return (
+            here == value
+            or (isinstance(here, list) and value in here)
+            or any(_recorded(v, key, value) for v in config.values())
+        )
     if isinstance(config, list):
         return any(_recorded(v, key, value) for v in config)
     return False
@@ -80,7 +88,9 @@ def test_configuration_mismatch_on_load_raises_and_names_the_field() -> None:
     with pytest.raises(hf_lr.ScheduleMismatchError, match=r"0\.num_training_steps: saved 1000, live 2000"):
         live.load_state_dict(_roundtrip(saved))
     other_kind = hf_lr.get_cosine_schedule_with_warmup(make_optimizer(), 10, 1000)
-    with pytest.raises(hf_lr.ScheduleMismatchError, match=r"0\.type: saved 'LinearWithWarmup', live 'CosineWithWarmup'"):
+    with pytest.raises(
+        hf_lr.ScheduleMismatchError, match=r"0\.type: saved 'LinearWithWarmup', live 'CosineWithWarmup'"
+    ):
         other_kind.load_state_dict(saved)
 
 
@@ -137,7 +147,9 @@ def test_pickle_round_trip_continues_identically(name: str, w: Any, t: Any, kwar
         for step in range(steps):
             out.append(group_lrs(opt))
             opt.step()
-            sched.step(1.0 / (step + 1)) if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau) else sched.step()
+            sched.step(1.0 / (step + 1)) if isinstance(
+                sched, torch.optim.lr_scheduler.ReduceLROnPlateau
+            ) else sched.step()
         return out
 
     advance(optimizer, scheduler, 4)
@@ -170,7 +182,9 @@ def test_scheduler_is_a_lambdalr_and_steps_under_accelerate() -> None:
 
 
 @pytest.mark.parametrize("optimizer_first", [True, False], ids=["optimizer-first", "scheduler-first"])
-def test_scheduler_state_restores_its_own_state_and_leaves_the_optimizer_lrs_to_the_optimizer(optimizer_first: bool) -> None:
+def test_scheduler_state_restores_its_own_state_and_leaves_the_optimizer_lrs_to_the_optimizer(
+    optimizer_first: bool,
+) -> None:
     """As torch's schedulers: the optimizer's lrs come back with the optimizer's state (so that a container's other
     children keep theirs); the scheduler restores its step, base lrs and last lrs, in either load order."""
     optimizer = make_optimizer((0.1, 0.2))
@@ -187,7 +201,11 @@ def test_scheduler_state_restores_its_own_state_and_leaves_the_optimizer_lrs_to_
     if not optimizer_first:
         assert [g["lr"] for g in fresh_optimizer.param_groups] == before  # untouched by the scheduler's state
         fresh_optimizer.load_state_dict(_roundtrip(optimizer.state_dict()))
-    assert [g["lr"] for g in fresh_optimizer.param_groups] == [g["lr"] for g in optimizer.param_groups] == scheduler.get_last_lr()
+    assert (
+        [g["lr"] for g in fresh_optimizer.param_groups]
+        == [g["lr"] for g in optimizer.param_groups]
+        == scheduler.get_last_lr()
+    )
     assert fresh.get_last_lr() == scheduler.get_last_lr()
     assert (fresh.last_epoch, fresh._step_count) == (scheduler.last_epoch, scheduler._step_count)
     for _ in range(5):

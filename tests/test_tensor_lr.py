@@ -6,8 +6,6 @@ import io
 
 import pytest
 import torch
-
-import hf_lr
 from registry_helpers import EXAMPLES, GROUP_LRS, example_id, horizon, make_scheduler
 
 

@@ -54,8 +54,13 @@ def test_cyclic_per_group_lists_as_torch(kwargs: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("max_lr", [[0.5, 0.1, 1e-3], (0.5, 0.1, 1e-3), 0.3])
 def test_one_cycle_max_lr_per_group_as_torch(max_lr: Any) -> None:
-    ours = _lrs(lambda o: hf_lr.get_scheduler("one_cycle", o, scheduler_specific_kwargs={"max_lr": max_lr, "total_steps": 25}), 25)
-    theirs = _lrs(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=max_lr, total_steps=25, cycle_momentum=False), 25)
+    ours = _lrs(
+        lambda o: hf_lr.get_scheduler("one_cycle", o, scheduler_specific_kwargs={"max_lr": max_lr, "total_steps": 25}),
+        25,
+    )
+    theirs = _lrs(
+        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=max_lr, total_steps=25, cycle_momentum=False), 25
+    )
     _assert_torch_numbers(ours, theirs)
 
 
@@ -63,22 +68,45 @@ def test_one_cycle_max_lr_per_group_as_torch(max_lr: Any) -> None:
 def test_tensor_arguments_as_torch(dtype: torch.dtype) -> None:
     """Tensors where torch takes them (one-element, float64 or float32): the numbers of the same values as floats."""
     rel = 1e-12 if dtype == torch.float64 else 1e-6
-    as_tensor = lambda v: torch.tensor(v, dtype=dtype)  # noqa: E731
-    ours = _lrs(lambda o: hf_lr.get_scheduler("one_cycle", o, scheduler_specific_kwargs={"max_lr": as_tensor(0.3), "total_steps": 20}), 20)
-    theirs = _lrs(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.3, total_steps=20, cycle_momentum=False), 20)
+    as_tensor = lambda v: torch.tensor(v, dtype=dtype)
+    ours = _lrs(
+        lambda o: hf_lr.get_scheduler(
+            "one_cycle", o, scheduler_specific_kwargs={"max_lr": as_tensor(0.3), "total_steps": 20}
+        ),
+        20,
+    )
+    theirs = _lrs(
+        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.3, total_steps=20, cycle_momentum=False), 20
+    )
     _assert_torch_numbers(ours, theirs, rel)
     listed = {"max_lr": [as_tensor(0.5), 0.1, as_tensor(1e-3)], "total_steps": 20}
     ours = _lrs(lambda o: hf_lr.get_scheduler("one_cycle", o, scheduler_specific_kwargs=listed), 20)
-    theirs = _lrs(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=[0.5, 0.1, 1e-3], total_steps=20, cycle_momentum=False), 20)
+    theirs = _lrs(
+        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=[0.5, 0.1, 1e-3], total_steps=20, cycle_momentum=False),
+        20,
+    )
     _assert_torch_numbers(ours, theirs, rel)
     kwargs = {"base_lr": as_tensor(1e-3), "max_lr": as_tensor(0.05), "step_size_up": 3}
     ours = _lrs(lambda o: hf_lr.get_scheduler("cyclic", o, scheduler_specific_kwargs=kwargs), 20)
-    theirs = _lrs(lambda o: torch.optim.lr_scheduler.CyclicLR(o, base_lr=1e-3, max_lr=0.05, step_size_up=3, cycle_momentum=False), 20)
+    theirs = _lrs(
+        lambda o: torch.optim.lr_scheduler.CyclicLR(o, base_lr=1e-3, max_lr=0.05, step_size_up=3, cycle_momentum=False),
+        20,
+    )
     _assert_torch_numbers(ours, theirs, rel)
-    ours = _lrs(lambda o: hf_lr.get_scheduler("cosine_annealing", o, scheduler_specific_kwargs={"T_max": as_tensor(8.0).int(), "eta_min": as_tensor(1e-3)}), 20)
+    ours = _lrs(
+        lambda o: hf_lr.get_scheduler(
+            "cosine_annealing", o, scheduler_specific_kwargs={"T_max": as_tensor(8.0).int(), "eta_min": as_tensor(1e-3)}
+        ),
+        20,
+    )
     theirs = _lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=8, eta_min=1e-3), 20)
     _assert_torch_numbers(ours, theirs, max(rel, 1e-10))
-    ours = _lrs(lambda o: hf_lr.get_scheduler("cosine_annealing", o, scheduler_specific_kwargs={"T_max": np.int64(8), "eta_min": np.float32(1e-3)}), 20)
+    ours = _lrs(
+        lambda o: hf_lr.get_scheduler(
+            "cosine_annealing", o, scheduler_specific_kwargs={"T_max": np.int64(8), "eta_min": np.float32(1e-3)}
+        ),
+        20,
+    )
     _assert_torch_numbers(ours, theirs, 1e-6)
 
 
@@ -102,11 +130,27 @@ def test_lambda_with_one_function_per_group_through_get_scheduler() -> None:
 @pytest.mark.parametrize(
     ("name", "kwargs", "pattern"),
     [
-        ("cyclic", {"base_lr": [1e-3, 1e-4], "max_lr": 0.05}, r"`base_lr` must have one value per parameter group: expected 3, got 2"),
-        ("one_cycle", {"max_lr": [0.1] * 4, "total_steps": 10}, r"`max_lr` must have one value per parameter group: expected 3, got 4"),
+        (
+            "cyclic",
+            {"base_lr": [1e-3, 1e-4], "max_lr": 0.05},
+            r"`base_lr` must have one value per parameter group: expected 3, got 2",
+        ),
+        (
+            "one_cycle",
+            {"max_lr": [0.1] * 4, "total_steps": 10},
+            r"`max_lr` must have one value per parameter group: expected 3, got 4",
+        ),
         ("lambda", {"lr_lambda": [_half]}, r"`lr_lambda` must have one value per parameter group: expected 3, got 1"),
-        ("one_cycle", {"max_lr": torch.tensor([0.1, 0.2, 0.3]), "total_steps": 10}, r"`max_lr` must be a number or a one-element tensor, got a Tensor of shape \(3,\)"),
-        ("cyclic", {"base_lr": [1e-3, "x", 1e-5], "max_lr": 0.05}, r"parameter group 1: `base_lr` must be a real number, got 'x'"),
+        (
+            "one_cycle",
+            {"max_lr": torch.tensor([0.1, 0.2, 0.3]), "total_steps": 10},
+            r"`max_lr` must be a number or a one-element tensor, got a Tensor of shape \(3,\)",
+        ),
+        (
+            "cyclic",
+            {"base_lr": [1e-3, "x", 1e-5], "max_lr": 0.05},
+            r"parameter group 1: `base_lr` must be a real number, got 'x'",
+        ),
     ],
 )
 def test_malformed_per_group_values_are_refused_clearly(name: str, kwargs: dict[str, Any], pattern: str) -> None:
@@ -115,5 +159,7 @@ def test_malformed_per_group_values_are_refused_clearly(name: str, kwargs: dict[
 
 
 def test_a_per_group_list_without_an_optimizer_is_refused_clearly() -> None:
-    with pytest.raises(TypeError, match=r"list of per-group values for 'max_lr' needs the optimizer's parameter groups"):
+    with pytest.raises(
+        TypeError, match=r"list of per-group values for 'max_lr' needs the optimizer's parameter groups"
+    ):
         hf_lr.build_schedule("one_cycle", max_lr=[0.1, 0.2], total_steps=10)

@@ -14,18 +14,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import hf_lr
 from examples_common import FILE_ROWS, FILE_VALIDATION_ROWS, eval_logits, free_port, tensorboard_points, write_data_file
 from helpers import task
+
+import hf_lr
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "trainer.py"
 
 
-def _run(command: list[str], tmp_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    command: list[str], tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     # One intra-op thread: as fast for this tiny model, and immune to OpenMP's spinning threads on a busy machine.
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TOKENIZERS_PARALLELISM": "false",
+        "OMP_NUM_THREADS": "1",
+        **(extra_env or {}),
+    }
     return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -65,7 +73,9 @@ def test_two_process_run_follows_the_schedule_in_optimizer_updates(tmp_path: Pat
 
 
 def test_an_unknown_name_fails_at_parse_time_with_close_matches(tmp_path: Path) -> None:
-    result = _run([sys.executable, str(EXAMPLE), "--output_dir", str(tmp_path / "out"), "--lr_scheduler_type", "cosin"], tmp_path)
+    result = _run(
+        [sys.executable, str(EXAMPLE), "--output_dir", str(tmp_path / "out"), "--lr_scheduler_type", "cosin"], tmp_path
+    )
     assert result.returncode == 2, result.stderr[-3000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr[-3000:]  # no traceback
@@ -109,7 +119,9 @@ def test_single_file_checkpoints_reload_and_a_resume_logs_each_step_once(tmp_pat
     assert eval_logits(out / "checkpoint-3", texts).shape == final.shape
 
 
-def test_resume_from_latest_names_the_newest_checkpoint_or_refuses_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_resume_from_latest_names_the_newest_checkpoint_or_refuses_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("trainer_example", EXAMPLE)
@@ -122,4 +134,7 @@ def test_resume_from_latest_names_the_newest_checkpoint_or_refuses_in_one_line(t
     with pytest.raises(SystemExit) as raised:
         example.parse_args(["--output_dir", str(tmp_path / "empty"), "--resume_from_checkpoint", "latest"])
     assert raised.value.code == 2
-    assert capsys.readouterr().err == f"trainer.py: error: --resume_from_checkpoint latest: no checkpoint-K folder in {tmp_path / 'empty'}\n"
+    assert (
+        capsys.readouterr().err
+        == f"trainer.py: error: --resume_from_checkpoint latest: no checkpoint-K folder in {tmp_path / 'empty'}\n"
+    )

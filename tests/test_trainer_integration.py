@@ -37,20 +37,32 @@ class TinyDataset(torch.utils.data.Dataset):
         return len(self.labels)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        return {"input_ids": self.ids[index], "attention_mask": torch.ones(8, dtype=torch.long), "labels": self.labels[index]}
+        return {
+            "input_ids": self.ids[index],
+            "attention_mask": torch.ones(8, dtype=torch.long),
+            "labels": self.labels[index],
+        }
 
 
 def tiny_model(seed: int = 0) -> BertForSequenceClassification:
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, max_position_embeddings=16)
+    config = BertConfig(
+        vocab_size=40,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=16,
+    )
     return BertForSequenceClassification(config)
 
 
 def _args(tmp_path: Path, cls: type = HfLrTrainingArguments, **overrides: Any) -> Any:
-    settings = dict(
-        output_dir=str(tmp_path / "out"), per_device_train_batch_size=8, max_steps=STEPS, learning_rate=1e-3, logging_steps=1,
-        save_strategy="no", report_to="none", use_cpu=True, seed=7, data_seed=7, disable_tqdm=True,
-    )  # fmt: skip
+    settings = {
+        "output_dir": str(tmp_path / "out"), "per_device_train_batch_size": 8, "max_steps": STEPS,
+        "learning_rate": 1e-3, "logging_steps": 1,
+        "save_strategy": "no", "report_to": "none", "use_cpu": True, "seed": 7, "data_seed": 7, "disable_tqdm": True,
+    }  # fmt: skip
     settings.update(overrides)
     return cls(**settings)
 
@@ -79,9 +91,16 @@ def registered(clean_registry: None) -> None:
 
 @pytest.mark.parametrize(
     ("name", "warmup_steps", "kwargs"),
-    [("noam", 4, {"d_model": 32, "mode": "peak"}), ("step_then_hold", 3, {"low": 0.1}), ("cosine_annealing", 2, {"eta_min": 1e-4}), ("linear", 0.25, {})],
+    [
+        ("noam", 4, {"d_model": 32, "mode": "peak"}),
+        ("step_then_hold", 3, {"low": 0.1}),
+        ("cosine_annealing", 2, {"eta_min": 1e-4}),
+        ("linear", 0.25, {}),
+    ],
 )
-def test_trainer_follows_any_hf_lr_name_from_python(registered: None, tmp_path: Path, name: str, warmup_steps: float, kwargs: dict[str, Any]) -> None:
+def test_trainer_follows_any_hf_lr_name_from_python(
+    registered: None, tmp_path: Path, name: str, warmup_steps: float, kwargs: dict[str, Any]
+) -> None:
     args = _args(tmp_path, lr_scheduler_type=name, lr_scheduler_kwargs=kwargs, warmup_steps=warmup_steps)
     trainer = HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
     trainer.train()
@@ -95,7 +114,9 @@ def test_trainer_follows_any_hf_lr_name_from_python(registered: None, tmp_path: 
 @pytest.mark.parametrize(
     ("name", "warmup", "kwargs"), [("step_then_hold", 2, {"low": 0.5}), ("noam", 4, {"d_model": 64, "mode": "peak"})]
 )
-def test_trainer_from_the_command_line(registered: None, tmp_path: Path, name: str, warmup: int, kwargs: dict[str, Any]) -> None:
+def test_trainer_from_the_command_line(
+    registered: None, tmp_path: Path, name: str, warmup: int, kwargs: dict[str, Any]
+) -> None:
     parser = HfArgumentParser(HfLrTrainingArguments)
     argv = [
         "--output_dir", str(tmp_path / "cli"), "--max_steps", str(STEPS), "--learning_rate", "1e-3", "--logging_steps", "1",
@@ -113,7 +134,10 @@ def test_trainer_from_the_command_line(registered: None, tmp_path: Path, name: s
     ("argv", "message"),
     [
         (["--lr_scheduler_type", "cosin"], r"unknown schedule name 'cosin'\. Did you mean 'cosine'"),
-        (["--lr_scheduler_type", "noam", "--lr_scheduler_kwargs", '{"d_modl": 64}'], r"unknown argument\(s\) 'd_modl'.*d_model"),
+        (
+            ["--lr_scheduler_type", "noam", "--lr_scheduler_kwargs", '{"d_modl": 64}'],
+            r"unknown argument\(s\) 'd_modl'.*d_model",
+        ),
         (["--lr_scheduler_type", "lambda"], r"requires 'lr_lambda'"),
         (["--lr_scheduler_type", "reduce_lr_on_plateau_with_warmup"], "requires an eval strategy"),
     ],
@@ -128,7 +152,11 @@ def test_plain_training_arguments_get_hf_lr_numbers(tmp_path: Path) -> None:
     args = _args(tmp_path, cls=TrainingArguments, lr_scheduler_type="cosine", warmup_steps=3)
     ours = HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
     ours.train()
-    theirs = Trainer(model=tiny_model(), args=_args(tmp_path, cls=TrainingArguments, lr_scheduler_type="cosine", warmup_steps=3), train_dataset=TinyDataset())
+    theirs = Trainer(
+        model=tiny_model(),
+        args=_args(tmp_path, cls=TrainingArguments, lr_scheduler_type="cosine", warmup_steps=3),
+        train_dataset=TinyDataset(),
+    )
     theirs.train()
     assert isinstance(ours.lr_scheduler, hf_lr.ScheduleLR)
     assert _history(ours) == _history(theirs)  # same learning rates and, seeded, the same losses
@@ -137,7 +165,9 @@ def test_plain_training_arguments_get_hf_lr_numbers(tmp_path: Path) -> None:
 def _plain_route(args: Any, optimizer_lr: float = 1e-3) -> Trainer:
     model = tiny_model()
     optimizer = torch.optim.AdamW(model.parameters(), lr=optimizer_lr)
-    scheduler = hf_lr.get_scheduler("noam", optimizer, num_warmup_steps=4, scheduler_specific_kwargs={"d_model": 32, "mode": "peak"})
+    scheduler = hf_lr.get_scheduler(
+        "noam", optimizer, num_warmup_steps=4, scheduler_specific_kwargs={"d_model": 32, "mode": "peak"}
+    )
     return Trainer(model=model, args=args, train_dataset=TinyDataset(), optimizers=(optimizer, scheduler))
 
 
@@ -160,10 +190,21 @@ class StopAfter(TrainerCallback):
 @pytest.mark.parametrize("route", ["hf_lr_trainer", "plain"])
 def test_resume_from_checkpoint_reproduces_the_uninterrupted_run(tmp_path: Path, route: str) -> None:
     def trainer(directory: str, max_steps: int) -> Trainer:
-        common = dict(output_dir=str(tmp_path / directory), save_strategy="steps", save_steps=5, max_steps=max_steps)
+        common = {
+            "output_dir": str(tmp_path / directory),
+            "save_strategy": "steps",
+            "save_steps": 5,
+            "max_steps": max_steps,
+        }
         if route == "plain":
             return _plain_route(_args(tmp_path, cls=TrainingArguments, **common))
-        args = _args(tmp_path, lr_scheduler_type="warmup_stable_decay", warmup_steps=3, lr_scheduler_kwargs={"num_decay_steps": 5}, **common)
+        args = _args(
+            tmp_path,
+            lr_scheduler_type="warmup_stable_decay",
+            warmup_steps=3,
+            lr_scheduler_kwargs={"num_decay_steps": 5},
+            **common,
+        )
         return HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
 
     full = trainer("full", STEPS)
@@ -180,10 +221,18 @@ def test_resume_from_checkpoint_reproduces_the_uninterrupted_run(tmp_path: Path,
 
 
 def test_resuming_with_another_schedule_size_raises(tmp_path: Path) -> None:
-    common = dict(output_dir=str(tmp_path / "o"), save_strategy="steps", save_steps=4)
-    first = HfLrTrainer(model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="linear", max_steps=4, **common), train_dataset=TinyDataset())
+    common = {"output_dir": str(tmp_path / "o"), "save_strategy": "steps", "save_steps": 4}
+    first = HfLrTrainer(
+        model=tiny_model(),
+        args=_args(tmp_path, lr_scheduler_type="linear", max_steps=4, **common),
+        train_dataset=TinyDataset(),
+    )
     first.train()
-    second = HfLrTrainer(model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="linear", max_steps=8, **common), train_dataset=TinyDataset())
+    second = HfLrTrainer(
+        model=tiny_model(),
+        args=_args(tmp_path, lr_scheduler_type="linear", max_steps=8, **common),
+        train_dataset=TinyDataset(),
+    )
     with pytest.raises(hf_lr.ScheduleMismatchError, match="num_training_steps: saved 4, live 8"):
         second.train(resume_from_checkpoint=str(tmp_path / "o" / "checkpoint-4"))
 
@@ -192,8 +241,12 @@ def test_resuming_with_another_schedule_size_raises(tmp_path: Path) -> None:
 def test_resuming_with_a_larger_max_steps_and_the_flag_extends_the_schedule(tmp_path: Path, mode: str) -> None:
     """A run sized 8 updates checkpointed at update 4, resumed with max_steps=16 and --lr_scheduler_extend: the logged
     lrs after the checkpoint follow the checkpoint's schedule extended at update 4 to 16 (not a fresh 16-update one)."""
-    common = dict(output_dir=str(tmp_path / "o"), save_strategy="steps", save_steps=4, warmup_steps=2)
-    first = HfLrTrainer(model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="cosine", max_steps=8, **common), train_dataset=TinyDataset())
+    common = {"output_dir": str(tmp_path / "o"), "save_strategy": "steps", "save_steps": 4, "warmup_steps": 2}
+    first = HfLrTrainer(
+        model=tiny_model(),
+        args=_args(tmp_path, lr_scheduler_type="cosine", max_steps=8, **common),
+        train_dataset=TinyDataset(),
+    )
     first.train()
     args = _args(tmp_path, lr_scheduler_type="cosine", max_steps=16, lr_scheduler_extend=mode, **common)
     second = HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
@@ -224,7 +277,9 @@ def _cosine_multiplier(step: int, warmup: int, total: int) -> float:
 def test_trainer_logs_every_group_lr_when_the_groups_differ(tmp_path: Path) -> None:
     model = tiny_model()
     args = _args(tmp_path, lr_scheduler_type="cosine", warmup_steps=3, logging_steps=2)
-    trainer = HfLrTrainer(model=model, args=args, train_dataset=TinyDataset(), optimizers=(_two_lr_optimizer(model), None))
+    trainer = HfLrTrainer(
+        model=model, args=args, train_dataset=TinyDataset(), optimizers=(_two_lr_optimizer(model), None)
+    )
     trainer.train()
     rows = [row for row in trainer.state.log_history if "learning_rate" in row]
     assert [row["step"] for row in rows] == list(range(2, STEPS + 1, 2))
@@ -237,14 +292,18 @@ def test_trainer_logs_every_group_lr_when_the_groups_differ(tmp_path: Path) -> N
 
 def test_trainer_group_lr_logs_follow_the_setting(tmp_path: Path) -> None:
     # Trainer's own optimizer: two groups (with and without weight decay) sharing one lr: nothing extra by default.
-    default = HfLrTrainer(model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="linear", max_steps=4), train_dataset=TinyDataset())
+    default = HfLrTrainer(
+        model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="linear", max_steps=4), train_dataset=TinyDataset()
+    )
     default.train()
     assert len(default.optimizer.param_groups) == 2
     rows = [row for row in default.state.log_history if "learning_rate" in row]
     assert rows and not any(key.startswith("learning_rate_group") for row in rows for key in row)
     # Asked for: logged, equal to group 0's here.
     forced = HfLrTrainer(
-        model=tiny_model(), args=_args(tmp_path, lr_scheduler_type="linear", max_steps=4, log_group_learning_rates=True), train_dataset=TinyDataset()
+        model=tiny_model(),
+        args=_args(tmp_path, lr_scheduler_type="linear", max_steps=4, log_group_learning_rates=True),
+        train_dataset=TinyDataset(),
     )
     forced.train()
     rows = [row for row in forced.state.log_history if "learning_rate" in row]
@@ -263,5 +322,7 @@ def test_log_group_learning_rates_must_be_a_bool(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match=r"`log_group_learning_rates` must be True, False or None, got 'yes'"):
         _args(tmp_path, log_group_learning_rates="yes")
     parser = HfArgumentParser(HfLrTrainingArguments)
-    (args,) = parser.parse_args_into_dataclasses(["--output_dir", str(tmp_path), "--report_to", "none", "--log_group_learning_rates", "true"])
+    (args,) = parser.parse_args_into_dataclasses(
+        ["--output_dir", str(tmp_path), "--report_to", "none", "--log_group_learning_rates", "true"]
+    )
     assert args.log_group_learning_rates is True

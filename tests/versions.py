@@ -77,7 +77,7 @@ class Feature:
 
     @property
     def available(self) -> bool:
-        return TRANSFORMERS >= Version(self.since)
+        return Version(self.since) <= TRANSFORMERS
 
 
 FEATURES: dict[str, Feature] = {
@@ -93,7 +93,9 @@ FEATURES: dict[str, Feature] = {
     ),
     "greedy": Feature("get_greedy_schedule ('greedy')", "5.4", lambda: hasattr(_optimization(), "get_greedy_schedule")),
     "inverse_sqrt_kwargs": Feature(
-        "get_scheduler('inverse_sqrt', scheduler_specific_kwargs={'timescale': ...})", "5.4", _inverse_sqrt_takes_timescale
+        "get_scheduler('inverse_sqrt', scheduler_specific_kwargs={'timescale': ...})",
+        "5.4",
+        _inverse_sqrt_takes_timescale,
     ),
     "trainer_logs_the_lr_it_used": Feature(
         "Trainer logging the learning rate of the update it logs (older releases log the next update's)",
@@ -128,6 +130,7 @@ def requires_transformers(feature: str) -> pytest.MarkDecorator:
 #: Transformers' Trainer log row for update ``k`` (0-based) holds the learning rate of update ``k + LOGGED_LR_OFFSET``.
 LOGGED_LR_OFFSET = 0 if FEATURES["trainer_logs_the_lr_it_used"].available else 1
 
+
 def warmup_arguments(warmup: float) -> dict[str, float]:
     """``TrainingArguments`` keywords for a warmup given as a count or as a ratio below 1."""
     if warmup < 1 and not FEATURES["warmup_steps_ratio"].available:
@@ -139,10 +142,12 @@ def _why_trainer_cannot_resume(rng_state: bool) -> str | None:
     """Why the installed Transformers cannot load its own checkpoints (``rng_state``: and its rng state, which it loads
     last) under the installed torch, if it cannot."""
     rng, refuses = FEATURES["trainer_rng_state_safe_globals"], FEATURES["trainer_torch_load_needs_torch_2_6"]
-    if TORCH < Version("2.6") and refuses.available:
+    if Version("2.6") > TORCH and refuses.available:
         return f"Transformers {TRANSFORMERS} refuses to load checkpoints under torch {TORCH} (since {refuses.since})"
-    if rng_state and TORCH >= Version("2.6") and not rng.available:
-        return f"Transformers {TRANSFORMERS} cannot load its own rng_state.pth under torch {TORCH} (fixed in {rng.since})"
+    if rng_state and Version("2.6") <= TORCH and not rng.available:
+        return (
+            f"Transformers {TRANSFORMERS} cannot load its own rng_state.pth under torch {TORCH} (fixed in {rng.since})"
+        )
     return None
 
 

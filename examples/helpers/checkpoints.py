@@ -94,12 +94,17 @@ def sha256_of(path: Path) -> str:
 
 
 def _files(directory: Path) -> list[str]:
-    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST_NAME)
+    return sorted(
+        p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST_NAME
+    )
 
 
 def write_manifest(directory: Path, completed_steps: int) -> None:
     """``manifest.json``: the update count and every file's size and sha256, replaced atomically (never torn)."""
-    files = {name: {"size": (directory / name).stat().st_size, "sha256": sha256_of(directory / name)} for name in _files(directory)}
+    files = {
+        name: {"size": (directory / name).stat().st_size, "sha256": sha256_of(directory / name)}
+        for name in _files(directory)
+    }
     manifest = {"format": MANIFEST_FORMAT, "completed_steps": completed_steps, "files": files}
     partial = directory / f"{MANIFEST_NAME}.partial"
     partial.write_text(json.dumps(manifest, indent=1) + "\n")

@@ -42,7 +42,9 @@ class TrajectoryWriter:
                 reader = csv.reader(f)
                 old_header = next(reader, None)
                 if old_header != header:
-                    raise SystemExit(f"{path} has header {old_header}, this run writes {header}; use another --output_dir")
+                    raise SystemExit(
+                        f"{path} has header {old_header}, this run writes {header}; use another --output_dir"
+                    )
                 rows = [row for row in reader if row and int(row[0]) < keep_before_step]
         self.file = path.open("w", newline="")
         self.writer = csv.writer(self.file)
@@ -99,16 +101,22 @@ def write_predictions(path: Path, logits: Any, labels: Any) -> None:
         writer = csv.writer(handle)
         writer.writerow(["index", "label", "prediction"] + [f"logit_{i}" for i in range(logits.shape[1])])
         for index, (row, label) in enumerate(zip(logits.tolist(), labels.tolist())):
-            writer.writerow([index, int(label), max(range(len(row)), key=row.__getitem__)] + [repr(float(v)) for v in row])
+            writer.writerow(
+                [index, int(label), max(range(len(row)), key=row.__getitem__)] + [repr(float(v)) for v in row]
+            )
 
 
 class RunRecords:
     """The per-update CSVs and TensorBoard points of a run starting after ``start_step`` updates (see the module)."""
 
-    def __init__(self, accelerator: Any, output_dir: Path, start_step: int, num_groups: int, tracking: bool, project: str) -> None:
+    def __init__(
+        self, accelerator: Any, output_dir: Path, start_step: int, num_groups: int, tracking: bool, project: str
+    ) -> None:
         self.accelerator, self.output_dir, self.tracking = accelerator, output_dir, tracking
         main = accelerator.is_main_process
-        self.lrs = TrajectoryWriter(output_dir / LR_TRAJECTORY_NAME, ["step"] + [f"lr_{i}" for i in range(num_groups)], start_step, main)
+        self.lrs = TrajectoryWriter(
+            output_dir / LR_TRAJECTORY_NAME, ["step"] + [f"lr_{i}" for i in range(num_groups)], start_step, main
+        )
         self.losses = TrajectoryWriter(output_dir / LOSS_TRAJECTORY_NAME, ["step", "loss"], start_step, main)
         if main and tensorboard_available():  # also when this run does not track: its records follow the rule
             truncate_tensorboard(Path(accelerator.logging_dir), start_step)
@@ -139,7 +147,9 @@ class RunRecords:
             **details,
         }
         if self.tracking:
-            self.accelerator.log({"eval_accuracy": metrics["eval_accuracy"], "eval_loss": metrics["eval_loss"]}, step=step)
+            self.accelerator.log(
+                {"eval_accuracy": metrics["eval_accuracy"], "eval_loss": metrics["eval_loss"]}, step=step
+            )
         if self.accelerator.is_main_process:
             (self.output_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n")
             write_predictions(self.output_dir / PREDICTIONS_NAME, logits, labels)

@@ -25,7 +25,13 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
 BUILTIN_DATA_SEED = 1234  # fixed: the built-in data set never depends on --seed
 SPLIT_SEED = 1234  # fixed: a single --train_file is split the same way whatever --seed
 FILE_BUILDERS = {".csv": "csv", ".json": "json", ".jsonl": "json"}  # the `datasets` builder of each file type
-TEXT_COLUMN_CANDIDATES = (("sentence1", "sentence2"), ("question", "sentence"), ("premise", "hypothesis"), ("text",), ("sentence",))
+TEXT_COLUMN_CANDIDATES = (
+    ("sentence1", "sentence2"),
+    ("question", "sentence"),
+    ("premise", "hypothesis"),
+    ("text",),
+    ("sentence",),
+)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -39,8 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser, batch_flags: bool = True) -> 
         group.add_argument("--seed", type=int, default=42, help="Seed for the model init, data order and dropout.")
         group.add_argument("--per_device_train_batch_size", type=int, default=16)
         group.add_argument("--per_device_eval_batch_size", type=int, default=64)
-        group.add_argument("--weight_decay", type=float, default=0.01, help="AdamW's weight decay (not on biases and norms).")
-    group.add_argument("--model_name_or_path", default=None, help="Hub id or local folder (default: a tiny BERT built from a config).")
+        group.add_argument(
+            "--weight_decay", type=float, default=0.01, help="AdamW's weight decay (not on biases and norms)."
+        )
+    group.add_argument(
+        "--model_name_or_path", default=None, help="Hub id or local folder (default: a tiny BERT built from a config)."
+    )
     group.add_argument("--train_file", default=None, help="Training data: a .csv, .json or .jsonl file.")
     group.add_argument("--validation_file", default=None, help="Validation data (default: split off --train_file).")
     group.add_argument(
@@ -49,7 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser, batch_flags: bool = True) -> 
     )  # fmt: skip
     group.add_argument("--dataset_name", default=None, help="A hub data set, instead of files (needs the network).")
     group.add_argument("--dataset_config_name", default=None)
-    group.add_argument("--text_column", default=None, help="Text column(s), comma-separated for pairs (default: guessed).")
+    group.add_argument(
+        "--text_column", default=None, help="Text column(s), comma-separated for pairs (default: guessed)."
+    )
     group.add_argument("--label_column", default="label")
     group.add_argument("--max_length", type=int, default=128, help="Truncate texts to this many tokens.")
     group.add_argument("--num_train_examples", type=int, default=512, help="Size of the built-in training set.")
@@ -74,7 +86,13 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             parser.error(f"--{flag} {name}: no such file")
     if not 0.0 < args.validation_split_percentage < 100.0:
         parser.error(f"--validation_split_percentage must be in (0, 100), got {args.validation_split_percentage}")
-    for flag in ("max_length", "num_train_examples", "num_eval_examples", "per_device_train_batch_size", "per_device_eval_batch_size"):
+    for flag in (
+        "max_length",
+        "num_train_examples",
+        "num_eval_examples",
+        "per_device_train_batch_size",
+        "per_device_eval_batch_size",
+    ):
         if getattr(args, flag, 1) < 1:
             parser.error(f"--{flag} must be >= 1, got {getattr(args, flag)}")
     if not (math.isfinite(getattr(args, "weight_decay", 0.0)) and getattr(args, "weight_decay", 0.0) >= 0):
@@ -105,7 +123,9 @@ def builtin_tokenizer() -> Any:
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {token: index for index, token in enumerate(SPECIAL_TOKENS + POSITIVE_WORDS + NEGATIVE_WORDS + NEUTRAL_WORDS)}
+    vocab = {
+        token: index for index, token in enumerate(SPECIAL_TOKENS + POSITIVE_WORDS + NEGATIVE_WORDS + NEUTRAL_WORDS)
+    }
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
     backend.post_processor = processors.TemplateProcessing(
@@ -159,7 +179,9 @@ def load_raw(args: argparse.Namespace) -> Any:
     if args.train_file is None and args.dataset_name is None:
         rng = np.random.default_rng(BUILTIN_DATA_SEED)
         train = datasets.Dataset.from_dict(builtin_examples(args.num_train_examples, rng))
-        return datasets.DatasetDict({"train": train, "validation": datasets.Dataset.from_dict(builtin_examples(args.num_eval_examples, rng))})
+        return datasets.DatasetDict(
+            {"train": train, "validation": datasets.Dataset.from_dict(builtin_examples(args.num_eval_examples, rng))}
+        )
     if args.train_file is not None:
         raw = datasets.DatasetDict({"train": _load_file(args.train_file)})
         if args.validation_file is not None:
@@ -214,7 +236,10 @@ def load(args: argparse.Namespace, pretrained: str | Path | None = None) -> tupl
 
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForSequenceClassification.from_pretrained(
-            source, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)}
+            source,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
         )
         if tokenizer.pad_token is None:  # decoder-only models (GPT-2, Llama) have no padding token
             tokenizer.pad_token = tokenizer.eos_token

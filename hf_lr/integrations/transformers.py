@@ -110,10 +110,7 @@ class HfLrTrainingArguments(TrainingArguments):
         name = self.lr_scheduler_type.value if isinstance(self.lr_scheduler_type, enum.Enum) else self.lr_scheduler_type
         entry = hf_lr.get_schedule_entry(name)
         # TrainingArguments converts the name to its enum: give it a Transformers name that triggers the same checks.
-        if name in _TRANSFORMERS_NAMES:
-            stand_in = name
-        else:
-            stand_in = "reduce_lr_on_plateau" if entry.metric_driven else "linear"
+        stand_in = name if name in _TRANSFORMERS_NAMES else "reduce_lr_on_plateau" if entry.metric_driven else "linear"
         self.lr_scheduler_type = stand_in
         super().__post_init__()
         self.lr_scheduler_type = name
@@ -171,7 +168,11 @@ class HfLrTrainerMixin:
         """Build ``args.lr_scheduler_type`` with hf_lr, sized in the optimizer updates Trainer will make."""
         if self.lr_scheduler is None:  # type: ignore[has-type]
             args = self.args  # type: ignore[attr-defined]
-            name = args.lr_scheduler_type.value if isinstance(args.lr_scheduler_type, enum.Enum) else args.lr_scheduler_type
+            name = (
+                args.lr_scheduler_type.value
+                if isinstance(args.lr_scheduler_type, enum.Enum)
+                else args.lr_scheduler_type
+            )
             closed_form = hf_lr.get_schedule_entry(name).closed_form
             self.lr_scheduler = hf_lr.get_scheduler(
                 name,
