@@ -439,7 +439,7 @@ class OneCycle(_Absolute):
         return out / lr
 
     def boundaries(self) -> tuple[int, ...]:
-        return tuple(math.ceil(end) for end, _, _ in self._phases(1.0))
+        return tuple(int(math.ceil(end)) for end, _, _ in self._phases(1.0))
 
     def horizon(self) -> int | None:
         return self.total_steps
@@ -797,7 +797,7 @@ class TimmCosine(_Absolute):
                 break
             if total > MAX_INT:
                 break
-            ends.append(round(total) + shift)
+            ends.append(int(round(total)) + shift)
         return ((self.warmup_t,) if self.warmup_t else ()) + tuple(ends)
 
     def horizon(self) -> int | None:

@@ -334,7 +334,7 @@ CASES: dict[str, Case] = {
             )
         ),
         lambda w, t, kw: (
-            (w or 0) + round(kw["pct_start"] * kw["total_steps"]) - 1,
+            (w or 0) + int(round(kw["pct_start"] * kw["total_steps"])) - 1,
             (w or 0) + kw["total_steps"] - 1,
         ),
     ),

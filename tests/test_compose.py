@@ -26,7 +26,7 @@ def test_warmup_ramps_from_start_factor_to_the_schedule(kind: str, start_factor:
     schedule = hf_lr.warmup(inner, 8, kind=kind, start_factor=start_factor)
     values = _scalars(schedule, 40)
     assert values[0] == pytest.approx(start_factor)
-    assert all(a <= b + 1e-15 for a, b in itertools.pairwise(values))  # rises
+    assert all(a <= b + 1e-15 for a, b in itertools.pairwise(values[:9]))  # rises
     assert values[8:] == _scalars(inner, 32)  # then the schedule on its own clock
     np.testing.assert_allclose(schedule.values(np.arange(40)), values, rtol=1e-12, atol=1e-15)
 
