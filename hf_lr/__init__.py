@@ -49,6 +49,7 @@ from hf_lr.factories import (
     get_wsd_schedule,
 )
 from hf_lr.lr_finder import LRFinderResult, find_lr, suggest_lr
+from hf_lr.names import BUILTIN_ENTRIES as _BUILTIN_ENTRIES  # noqa: F401  (registers the built-in names)
 from hf_lr.param_groups import find_layers, layerwise_lr_decay
 from hf_lr.plotting import plot
 from hf_lr.registry import (

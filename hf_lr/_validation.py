@@ -11,10 +11,12 @@ overflow or round mid-run; it is refused at construction instead.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
+import re
 import reprlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -160,3 +162,23 @@ def check_base_lr(value: Any, *, where: str) -> float:
     if not (math.isfinite(lr) and lr >= 0.0):
         raise ValueError(f"the learning rate of {where} must be finite and >= 0, got {lr}")
     return lr
+
+
+@contextlib.contextmanager
+def user_names(**names: str) -> Iterator[None]:
+    """Re-raise a builder's ``TypeError``/``ValueError`` naming the arguments the user passed, not the internal ones.
+
+    ``names`` maps an internal parameter name (``Warmup``'s ``kind``) to what the user passed (``warmup_kind``), or to
+    the expression it was derived from (``num_training_steps - num_warmup_steps``); messages name arguments as
+    ```name``` and ``name=value`` (see :mod:`hf_lr._validation`).
+    """
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        for internal, passed in names.items():
+            message = message.replace(f"`{internal}`", f"`{passed}`")
+            message = re.sub(rf"(?<![\w.`]){re.escape(internal)}=", f"{passed}=", message)
+        if message == str(error):
+            raise
+        raise type(error)(message) from None

@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from hf_lr._validation import check_bool, check_choice, check_float, check_int, check_optional_float, check_optional_int
+from hf_lr._validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_optional_float,
+    check_optional_int,
+    user_names,
+)
 from hf_lr.schedules import MAX_BOUNDARIES, Schedule, _from_start, _set, absolute_ratio
 
 __all__ = [
@@ -594,3 +602,26 @@ def cycles(
         [1.0, 0.5, 1.0, 0.5, 0.0, 0.0, 1.0]
     """
     return Cycles(schedule, period, period_mult=period_mult, decay=decay, limit=limit)
+
+
+# The translator of the registered name `warmup_hold_decay` (see `hf_lr.names`).
+def _warmup_hold_decay(
+    num_warmup_steps: int,
+    num_training_steps: int,
+    hold_steps: int = 0,
+    decay: str = "cosine",
+    power: float = 1.0,
+    min_lr_ratio: float = 0.0,
+    warmup_kind: str = "linear",
+) -> Schedule:
+    decay_steps = num_training_steps - num_warmup_steps - check_int("hold_steps", hold_steps)
+    if decay_steps < 1:
+        raise ValueError(
+            "`num_warmup_steps + hold_steps` must be < `num_training_steps`, got "
+            f"num_warmup_steps={num_warmup_steps}, hold_steps={hold_steps}, num_training_steps={num_training_steps}"
+        )
+    with user_names(shape="decay", end="min_lr_ratio", kind="warmup_kind"):
+        tail: Schedule = Decay(decay_steps, decay, end=min_lr_ratio, power=power)
+        if hold_steps:
+            tail = Join((Constant1(), tail), (hold_steps,))
+        return Warmup(tail, num_warmup_steps, kind=warmup_kind)

@@ -26,8 +26,11 @@ from hf_lr._validation import (
     check_int,
     check_optional_float,
     check_optional_int,
+    short_repr,
+    user_names,
 )
 from hf_lr.compose import geometric_cycles
+from hf_lr.epochs import in_epochs
 from hf_lr.schedules import MAX_BOUNDARIES, Schedule, _HoldEnd, _set, absolute_ratio
 
 __all__ = [
@@ -945,3 +948,129 @@ class DeepSpeedWarmup(_Absolute):
 
     def horizon(self) -> int | None:
         return self.total_num_steps
+
+
+# Translators: the registered names' arguments (Transformers-style step counts, torch's and timm's own keywords) to
+# the schedules above. `hf_lr.names` lists them; errors name what the user passed (`user_names`).
+
+
+def _one_cycle(
+    total_steps: int | None = None,
+    max_lr: float | None = None,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+) -> Schedule:
+    names: dict[str, str] = {}
+    if epochs is not None or steps_per_epoch is not None:
+        if epochs is None or steps_per_epoch is None or total_steps is not None:
+            raise ValueError(
+                "one_cycle takes `total_steps` or both `epochs` and `steps_per_epoch`, as torch's OneCycleLR"
+            )
+        # Checked before multiplying: a list times a large int would allocate it (JSON can send either).
+        epochs, steps_per_epoch = (
+            check_int("epochs", epochs, minimum=1),
+            check_int("steps_per_epoch", steps_per_epoch, minimum=1),
+        )
+        if epochs * steps_per_epoch > MAX_INT:
+            raise ValueError(
+                f"`epochs * steps_per_epoch` must be <= {MAX_INT} (2**53), got epochs={epochs}, steps_per_epoch={steps_per_epoch}"
+            )
+        total_steps, names["total_steps"] = epochs * steps_per_epoch, "epochs * steps_per_epoch"
+    if total_steps is None:
+        raise ValueError("one_cycle needs `total_steps` (or `num_training_steps`, or `epochs` and `steps_per_epoch`)")
+    with user_names(**names):
+        return OneCycle(total_steps, max_lr, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)
+
+
+def _timm_cosine(
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    t_initial: int | None = None,
+    lr_min: float = 0.0,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 1.0,
+    cycle_limit: int = 1,
+    k_decay: float = 1.0,
+    warmup_lr_init: float = 0.0,
+    warmup_prefix: bool = False,
+    steps_per_epoch: int | None = None,
+    staircase: bool = False,
+) -> Schedule:
+    warmup_t = num_warmup_steps or 0
+    names = {"warmup_t": "num_warmup_steps"}
+    if steps_per_epoch is not None:  # timm's t_in_epochs: t_initial and warmup_t count epochs
+        steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, minimum=1)
+        if t_initial is None:
+            raise ValueError(
+                "timm_cosine with `steps_per_epoch` needs `t_initial` in epochs in scheduler_specific_kwargs "
+                "(`num_training_steps` counts updates), got t_initial=None"
+            )
+        if warmup_t % steps_per_epoch:
+            raise ValueError(
+                "timm_cosine with `steps_per_epoch` warms up over whole epochs (timm's warmup_t): `num_warmup_steps` "
+                f"must be a multiple of steps_per_epoch={steps_per_epoch}, got num_warmup_steps={warmup_t}"
+            )
+        warmup_t //= steps_per_epoch
+    if t_initial is None:
+        if num_training_steps is None:
+            raise ValueError("timm_cosine needs `t_initial` or `num_training_steps`")
+        prefix = check_bool("warmup_prefix", warmup_prefix)
+        t_initial = num_training_steps - warmup_t if prefix else num_training_steps
+        names["t_initial"] = "num_training_steps - num_warmup_steps" if prefix and warmup_t else "num_training_steps"
+    with user_names(**names):
+        schedule = TimmCosine(
+            t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay, warmup_t, warmup_lr_init, warmup_prefix
+        )
+    return in_epochs(schedule, steps_per_epoch, staircase)
+
+
+def _tri_stage(
+    num_warmup_steps: int,
+    num_training_steps: int | None = None,
+    hold_steps: int | None = None,
+    decay_steps: int | None = None,
+    phase_ratio: list[float] | None = None,
+    init_lr_scale: float = 0.01,
+    final_lr_scale: float = 0.01,
+) -> Schedule:
+    hold_steps, decay_steps = (
+        check_optional_int("hold_steps", hold_steps),
+        check_optional_int("decay_steps", decay_steps),
+    )
+    if phase_ratio is not None:
+        if not isinstance(phase_ratio, (list, tuple)):
+            raise TypeError(f"`phase_ratio` must be a list of three fractions, got {short_repr(phase_ratio)}")
+        ratios = [check_float(f"phase_ratio[{i}]", r, minimum=0.0, maximum=1.0) for i, r in enumerate(phase_ratio)]
+        if num_training_steps is None or len(ratios) != 3 or abs(sum(ratios) - 1.0) > 1e-9:
+            raise ValueError(
+                f"`phase_ratio` needs `num_training_steps` and three fractions summing to 1, got phase_ratio={ratios}"
+            )
+        num_warmup_steps, hold_steps, decay_steps = (int(num_training_steps * r) for r in ratios)
+    hold_steps = 0 if hold_steps is None else hold_steps
+    if decay_steps is None:
+        if num_training_steps is None:
+            raise ValueError("tri_stage needs `decay_steps`, `phase_ratio`, or `num_training_steps`")
+        decay_steps = num_training_steps - num_warmup_steps - hold_steps
+        if decay_steps < 0:
+            raise ValueError(
+                f"`num_warmup_steps + hold_steps` must be <= `num_training_steps`, got {num_warmup_steps} + {hold_steps} "
+                f"> {num_training_steps}"
+            )
+    with user_names(warmup_steps="num_warmup_steps"):
+        return TriStage(num_warmup_steps, hold_steps, decay_steps, init_lr_scale, final_lr_scale)
+
+
+def _deepspeed(
+    num_warmup_steps: int, warmup_min_lr: float = 0.0, warmup_type: str = "log", num_training_steps: int | None = None
+) -> Schedule:
+    with user_names(warmup_num_steps="num_warmup_steps", total_num_steps="num_training_steps"):
+        return DeepSpeedWarmup(num_warmup_steps, warmup_min_lr, warmup_type, num_training_steps)
+
+
+def _deepspeed_no_decay(num_warmup_steps: int, warmup_min_lr: float = 0.0, warmup_type: str = "log") -> Schedule:
+    return _deepspeed(num_warmup_steps, warmup_min_lr, warmup_type)

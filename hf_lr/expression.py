@@ -28,13 +28,14 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from hf_lr._validation import check_float, short_repr
-from hf_lr.schedules import Schedule, _set
+from hf_lr._validation import check_bool, check_float, short_repr
+from hf_lr.schedules import LambdaSchedule, Schedule, _set
 
 __all__ = ["MAX_DEPTH", "MAX_LENGTH", "MAX_LITERAL_EXPONENT", "MAX_NODES", "Expression", "parse_expression"]
 
@@ -371,3 +372,37 @@ class Expression(Schedule):
             self(int(steps.ravel()[np.argmax(bad.ravel())]))
             raise AssertionError("the single-step and vectorized forms disagree")  # pragma: no cover
         return values
+
+
+# The translator of the registered name `lambda` (see `hf_lr.names`): a function or an expression string.
+def _lambda(
+    lr_lambda: Callable[[int], float] | str,
+    params: dict[str, float] | None = None,
+    vectorized: bool = False,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+) -> Schedule:
+    vectorized = check_bool("vectorized", vectorized)
+    if params is not None and not isinstance(params, Mapping):
+        raise TypeError(
+            f"`params` must be a dict of names to numbers, got {short_repr(params)} ({type(params).__name__})"
+        )
+    if isinstance(lr_lambda, str):  # a safe expression: fits JSON and the command line, pickles, resumes
+        names = dict(params or {})
+        for key, value in (("num_warmup_steps", num_warmup_steps), ("num_training_steps", num_training_steps)):
+            if value is not None and key in lr_lambda:
+                names[key] = value
+        try:
+            return Expression(lr_lambda, names)  # always vectorized
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"`lr_lambda`: {error}") from None
+    if params:
+        raise TypeError("`params` go with an expression string in `lr_lambda`, not with a function")
+    if num_warmup_steps:
+        warnings.warn(
+            f"schedule 'lambda' with a function has no warmup: num_warmup_steps={num_warmup_steps} is ignored "
+            "(use it inside an expression, or write it into your function)",
+            UserWarning,
+            stacklevel=4,
+        )
+    return LambdaSchedule(lr_lambda, vectorized=vectorized)

@@ -1,21 +1,21 @@
 """Schedule names: ``get_scheduler`` with Transformers' signature, ``register_schedule``, ``list_schedules``.
 
-Each entry declares what it needs (whether it uses ``num_warmup_steps`` / ``num_training_steps``, which parameters it
-takes through ``scheduler_specific_kwargs``); :func:`get_scheduler` has no per-name branches. Third-party packages add
-names through the entry-point group ``hf_lr.schedules``, loaded the first time a name is not found.
+The mechanism only: each :class:`ScheduleEntry` declares what its name needs (whether it uses ``num_warmup_steps`` /
+``num_training_steps``, which parameters it takes through ``scheduler_specific_kwargs``), so :func:`get_scheduler` has
+no per-name branches and takes Trainer-style arguments for every name. The built-in names are one table in
+:mod:`hf_lr.names`; users add theirs with :func:`register_schedule`, and third-party packages through the entry-point
+group ``hf_lr.schedules``, loaded the first time a name is not found.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
 import enum
 import inspect
 import numbers
-import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from typing import Any, overload
 
@@ -24,44 +24,9 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from hf_lr._validation import MAX_INT, check_bool, check_float, check_int, check_optional_int, short_repr
-from hf_lr.adaptive import GreedyLR, get_greedy_schedule, get_warmup_reduce_on_plateau_schedule
-from hf_lr.compose import Constant1, Decay, Join, Warmup
-from hf_lr.epochs import in_epochs
-from hf_lr.equivalents import (
-    ConstantFactor,
-    CosineAnnealing,
-    CosineAnnealingWarmRestarts,
-    Cyclic,
-    DeepSpeedWarmup,
-    ExponentialDecay,
-    LinearFactor,
-    MultiStepDecay,
-    OneCycle,
-    Polynomial,
-    StepDecay,
-    TimmCosine,
-    TriStage,
-)
-from hf_lr.expression import Expression
-from hf_lr.factories import get_reduce_on_plateau_schedule
+from hf_lr._validation import check_optional_int, short_repr
 from hf_lr.scheduler import ScheduleLR
-from hf_lr.schedules import (
-    Constant,
-    ConstantWithWarmup,
-    CosineWarmupWithMinLR,
-    CosineWithHardRestarts,
-    CosineWithMinLR,
-    CosineWithWarmup,
-    FunctionSchedule,
-    InverseSqrt,
-    LambdaSchedule,
-    LinearWithWarmup,
-    Noam,
-    PolynomialDecay,
-    Schedule,
-    WarmupStableDecay,
-)
+from hf_lr.schedules import FunctionSchedule, Schedule
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -233,466 +198,67 @@ def _add(entry: ScheduleEntry, overwrite: bool) -> ScheduleEntry:
     return entry
 
 
-def _builtin(
-    name: str, description: str, build: Callable[..., Schedule], per_group: tuple[str, ...] = (), **usage: str
-) -> None:
-    parameters, var_keyword, _ = _parameters(build, skip=0, exclude=BOUND_FIELDS)
+def closed_form_entry(
+    name: str,
+    build: Callable[..., Schedule],
+    description: str,
+    *,
+    warmup: str = REQUIRED,
+    training: str = REQUIRED,
+    per_group: tuple[str, ...] = (),
+) -> ScheduleEntry:
+    """The entry of a closed-form name: ``build(**kwargs)`` returns its :class:`Schedule`.
+
+    The name's own parameters are ``build``'s, read from its signature (or from its ``parameters()`` method, for a
+    builder object), less the step counts and what a schedule fills in itself when bound to a group.
+    """
+    if hasattr(build, "parameters"):
+        parameters, var_keyword = dict(build.parameters()), False
+    else:
+        parameters, var_keyword, _ = _parameters(build, skip=0, exclude=BOUND_FIELDS)
     for arg in STEP_ARGUMENTS:
         parameters.pop(arg, None)
-    _add(
-        ScheduleEntry(
-            name,
-            description,
-            build_schedule=build,
-            warmup=usage.get("warmup", REQUIRED),
-            training=usage.get("training", REQUIRED),
-            parameters=parameters,
-            var_keyword=var_keyword,
-            per_group=frozenset(per_group),
-        ),
-        overwrite=False,
+    return ScheduleEntry(
+        name,
+        description,
+        build_schedule=build,
+        warmup=warmup,
+        training=training,
+        parameters=parameters,
+        var_keyword=var_keyword,
+        per_group=frozenset(per_group),
     )
 
 
-def _constant() -> Schedule:
-    return Constant()
-
-
-def _noam(num_warmup_steps: int, d_model: int | None = None, factor: float = 1.0, mode: str = "absolute") -> Schedule:
-    return Noam(num_warmup_steps, d_model=d_model, factor=factor, mode=mode)
-
-
-def _lambda(
-    lr_lambda: Callable[[int], float] | str,
-    params: dict[str, float] | None = None,
-    vectorized: bool = False,
-    num_warmup_steps: int | None = None,
-    num_training_steps: int | None = None,
-) -> Schedule:
-    vectorized = check_bool("vectorized", vectorized)
-    if params is not None and not isinstance(params, Mapping):
-        raise TypeError(
-            f"`params` must be a dict of names to numbers, got {short_repr(params)} ({type(params).__name__})"
-        )
-    if isinstance(lr_lambda, str):  # a safe expression: fits JSON and the command line, pickles, resumes
-        names = dict(params or {})
-        for key, value in (("num_warmup_steps", num_warmup_steps), ("num_training_steps", num_training_steps)):
-            if value is not None and key in lr_lambda:
-                names[key] = value
-        try:
-            return Expression(lr_lambda, names)  # always vectorized
-        except (TypeError, ValueError) as error:
-            raise type(error)(f"`lr_lambda`: {error}") from None
-    if params:
-        raise TypeError("`params` go with an expression string in `lr_lambda`, not with a function")
-    if num_warmup_steps:
-        warnings.warn(
-            f"schedule 'lambda' with a function has no warmup: num_warmup_steps={num_warmup_steps} is ignored "
-            "(use it inside an expression, or write it into your function)",
-            UserWarning,
-            stacklevel=4,
-        )
-    return LambdaSchedule(lr_lambda, vectorized=vectorized)
-
-
-_builtin("linear", "step/W during warmup, then linear decay to 0 at T", LinearWithWarmup)
-_builtin("cosine", "step/W during warmup, then 0.5*(1+cos(2*pi*num_cycles*progress))", CosineWithWarmup)
-_builtin(
-    "cosine_with_restarts",
-    "step/W during warmup, then num_cycles half-cosines to 0, each restarting at 1",
-    CosineWithHardRestarts,
-)
-_builtin(
-    "polynomial", "step/W during warmup, then (lr-lr_end)*(1-progress)**power+lr_end (absolute lr_end)", PolynomialDecay
-)
-_builtin("constant", "1 (the optimizer's learning rate)", _constant, warmup=UNUSED, training=UNUSED)
-_builtin("constant_with_warmup", "step/W during warmup, then 1", ConstantWithWarmup, training=UNUSED)
-_builtin(
-    "inverse_sqrt", "step/W during warmup, then 1/sqrt((step+timescale-W)/timescale)", InverseSqrt, training=UNUSED
-)
-_builtin(
-    "cosine_with_min_lr",
-    "step/W during warmup, then a cosine from 1 to min_lr (absolute) or min_lr_rate (ratio)",
-    CosineWithMinLR,
-)
-_builtin(
-    "cosine_warmup_with_min_lr",
-    "(step+1)/W or from warmup_lr_rate during warmup, then a cosine to the floor reached at step T-1",
-    CosineWarmupWithMinLR,
-)
-_builtin(
-    "warmup_stable_decay",
-    "warmup (linear/cosine/1-sqrt), hold 1, decay to min_lr_ratio (linear/cosine/1-sqrt)",
-    WarmupStableDecay.from_lengths,
-    training=OPTIONAL,
-)
-_builtin(
-    "noam",
-    "factor*d_model**-0.5*min(s**-0.5, s*W**-1.5), s=step+1; mode absolute|peak|scale",
-    _noam,
-    training=UNUSED,
-)
-_builtin(
-    "lambda",
-    "your own multiplier: a function lr_lambda(step), or a safe expression string of step and params",
-    _lambda,
-    per_group=("lr_lambda",),
-    warmup=OPTIONAL,
-    training=OPTIONAL,
-)
-
-
-@contextlib.contextmanager
-def _user_names(**names: str) -> Iterator[None]:
-    """Re-raise a builder's ``TypeError``/``ValueError`` naming the arguments the user passed, not the internal ones.
-
-    ``names`` maps an internal parameter name (``Warmup``'s ``kind``) to what the user passed (``warmup_kind``), or to
-    the expression it was derived from (``num_training_steps - num_warmup_steps``); messages name arguments as
-    ```name``` and ``name=value`` (see :mod:`hf_lr._validation`).
-    """
-    try:
-        yield
-    except (TypeError, ValueError) as error:
-        message = str(error)
-        for internal, passed in names.items():
-            message = message.replace(f"`{internal}`", f"`{passed}`")
-            message = re.sub(rf"(?<![\w.`]){re.escape(internal)}=", f"{passed}=", message)
-        if message == str(error):
-            raise
-        raise type(error)(message) from None
-
-
-class _WithWarmup:
-    """Builds a schedule that has no warmup of its own, preceded by an optional generic :class:`Warmup`.
-
-    The schedule runs on its own clock after warmup. ``length`` names its length parameter, which defaults to what
-    ``num_training_steps`` leaves after warmup. A schedule whose lengths the original library counts in epochs (its
-    class declares ``epoch_fields``) also takes ``steps_per_epoch`` and ``staircase`` (see :class:`hf_lr.Epochs`);
-    its epoch clock starts after warmup, which stays counted in updates.
-    """
-
-    def __init__(
-        self, build: Callable[..., Schedule], length: str | None = None, instead: tuple[str, ...] = ()
-    ) -> None:
-        self.build = build
-        self.length = length
-        self.instead = instead  # parameters that give the length another way (one_cycle's epochs)
-
-    def parameters(self) -> dict[str, Any]:
-        parameters, _, _ = _parameters(self.build, skip=0, exclude=BOUND_FIELDS)
-        if self.length is not None:
-            parameters[self.length] = None
-        if self._counts_epochs():
-            parameters.update(steps_per_epoch=None, staircase=False)
-        return {**parameters, "warmup_kind": "linear", "warmup_start_factor": 0.0}
-
-    def _counts_epochs(self) -> bool:
-        return bool(getattr(self.build, "epoch_fields", ()))
-
-    def __call__(
-        self,
-        num_warmup_steps: int | None = None,
-        num_training_steps: int | None = None,
-        warmup_kind: str = "linear",
-        warmup_start_factor: float = 0.0,
-        **kwargs: Any,
-    ) -> Schedule:
-        warmup_steps = num_warmup_steps or 0
-        epochs = {
-            key: kwargs.pop(key) for key in ("steps_per_epoch", "staircase") if key in kwargs and self._counts_epochs()
-        }
-        derived: dict[str, str] = {}
-        if self.length is not None and kwargs.get(self.length) is None and not any(k in kwargs for k in self.instead):
-            if epochs.get("steps_per_epoch") is not None:
-                raise ValueError(
-                    f"with `steps_per_epoch`, give `{self.length}` in epochs in scheduler_specific_kwargs "
-                    f"(`num_training_steps` counts updates), got {self.length}=None"
-                )
-            if num_training_steps is None:
-                raise ValueError(
-                    f"this schedule needs `{self.length}` in scheduler_specific_kwargs or `num_training_steps`"
-                )
-            kwargs[self.length] = num_training_steps - warmup_steps
-            derived[self.length] = "num_training_steps - num_warmup_steps" if warmup_steps else "num_training_steps"
-            if kwargs[self.length] < 1:
-                raise ValueError(
-                    f"`num_training_steps` must exceed `num_warmup_steps`, got num_training_steps={num_training_steps}, "
-                    f"num_warmup_steps={warmup_steps}"
-                )
-        with _user_names(**derived):
-            schedule = in_epochs(self.build(**kwargs), **epochs)
-        with _user_names(kind="warmup_kind", start_factor="warmup_start_factor"):
-            warmed = Warmup(schedule, warmup_steps, kind=warmup_kind, start_factor=warmup_start_factor)
-        if warmed.num_warmup_steps or warmed.kind != "linear" or warmed.start_factor:
-            return warmed
-        return schedule  # no warmup: the bare schedule (its configuration as before)
-
-
-def _with_warmup(
+def metric_entry(
     name: str,
+    factory: Callable[..., LRScheduler | ReduceLROnPlateau],
     description: str,
-    build: Callable[..., Schedule],
-    length: str | None = None,
-    instead: tuple[str, ...] = (),
-    per_group: tuple[str, ...] = (),
-) -> None:
-    builder = _WithWarmup(build, length, instead)
-    _add(
-        ScheduleEntry(
-            name,
-            description,
-            build_schedule=builder,
-            warmup=OPTIONAL,
-            training=OPTIONAL if length else UNUSED,
-            parameters=builder.parameters(),
-            per_group=frozenset(per_group),
-        ),
-        overwrite=False,
+    *,
+    warmup: str = UNUSED,
+    parameters: Mapping[str, Any] | None = None,
+) -> ScheduleEntry:
+    """The entry of a metric-driven name: ``factory(optimizer, **kwargs)`` returns a scheduler stepped with a metric.
+
+    Its parameters are the factory's after ``optimizer`` (and ``num_warmup_steps``), unless given.
+    """
+    if parameters is None:
+        parameters, _, _ = _parameters(factory, skip=1)
+    return ScheduleEntry(
+        name,
+        description,
+        factory=factory,
+        warmup=warmup,
+        training=UNUSED,
+        parameters=dict(parameters),
+        metric_driven=True,
     )
 
 
-def _one_cycle(
-    total_steps: int | None = None,
-    max_lr: float | None = None,
-    epochs: int | None = None,
-    steps_per_epoch: int | None = None,
-    pct_start: float = 0.3,
-    anneal_strategy: str = "cos",
-    div_factor: float = 25.0,
-    final_div_factor: float = 1e4,
-    three_phase: bool = False,
-) -> Schedule:
-    names: dict[str, str] = {}
-    if epochs is not None or steps_per_epoch is not None:
-        if epochs is None or steps_per_epoch is None or total_steps is not None:
-            raise ValueError(
-                "one_cycle takes `total_steps` or both `epochs` and `steps_per_epoch`, as torch's OneCycleLR"
-            )
-        # Checked before multiplying: a list times a large int would allocate it (JSON can send either).
-        epochs, steps_per_epoch = (
-            check_int("epochs", epochs, minimum=1),
-            check_int("steps_per_epoch", steps_per_epoch, minimum=1),
-        )
-        if epochs * steps_per_epoch > MAX_INT:
-            raise ValueError(
-                f"`epochs * steps_per_epoch` must be <= {MAX_INT} (2**53), got epochs={epochs}, steps_per_epoch={steps_per_epoch}"
-            )
-        total_steps, names["total_steps"] = epochs * steps_per_epoch, "epochs * steps_per_epoch"
-    if total_steps is None:
-        raise ValueError("one_cycle needs `total_steps` (or `num_training_steps`, or `epochs` and `steps_per_epoch`)")
-    with _user_names(**names):
-        return OneCycle(total_steps, max_lr, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)
-
-
-def _timm_cosine(
-    num_warmup_steps: int | None = None,
-    num_training_steps: int | None = None,
-    t_initial: int | None = None,
-    lr_min: float = 0.0,
-    cycle_mul: float = 1.0,
-    cycle_decay: float = 1.0,
-    cycle_limit: int = 1,
-    k_decay: float = 1.0,
-    warmup_lr_init: float = 0.0,
-    warmup_prefix: bool = False,
-    steps_per_epoch: int | None = None,
-    staircase: bool = False,
-) -> Schedule:
-    warmup_t = num_warmup_steps or 0
-    names = {"warmup_t": "num_warmup_steps"}
-    if steps_per_epoch is not None:  # timm's t_in_epochs: t_initial and warmup_t count epochs
-        steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, minimum=1)
-        if t_initial is None:
-            raise ValueError(
-                "timm_cosine with `steps_per_epoch` needs `t_initial` in epochs in scheduler_specific_kwargs "
-                "(`num_training_steps` counts updates), got t_initial=None"
-            )
-        if warmup_t % steps_per_epoch:
-            raise ValueError(
-                "timm_cosine with `steps_per_epoch` warms up over whole epochs (timm's warmup_t): `num_warmup_steps` "
-                f"must be a multiple of steps_per_epoch={steps_per_epoch}, got num_warmup_steps={warmup_t}"
-            )
-        warmup_t //= steps_per_epoch
-    if t_initial is None:
-        if num_training_steps is None:
-            raise ValueError("timm_cosine needs `t_initial` or `num_training_steps`")
-        prefix = check_bool("warmup_prefix", warmup_prefix)
-        t_initial = num_training_steps - warmup_t if prefix else num_training_steps
-        names["t_initial"] = "num_training_steps - num_warmup_steps" if prefix and warmup_t else "num_training_steps"
-    with _user_names(**names):
-        schedule = TimmCosine(
-            t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay, warmup_t, warmup_lr_init, warmup_prefix
-        )
-    return in_epochs(schedule, steps_per_epoch, staircase)
-
-
-def _tri_stage(
-    num_warmup_steps: int,
-    num_training_steps: int | None = None,
-    hold_steps: int | None = None,
-    decay_steps: int | None = None,
-    phase_ratio: list[float] | None = None,
-    init_lr_scale: float = 0.01,
-    final_lr_scale: float = 0.01,
-) -> Schedule:
-    hold_steps, decay_steps = (
-        check_optional_int("hold_steps", hold_steps),
-        check_optional_int("decay_steps", decay_steps),
-    )
-    if phase_ratio is not None:
-        if not isinstance(phase_ratio, (list, tuple)):
-            raise TypeError(f"`phase_ratio` must be a list of three fractions, got {short_repr(phase_ratio)}")
-        ratios = [check_float(f"phase_ratio[{i}]", r, minimum=0.0, maximum=1.0) for i, r in enumerate(phase_ratio)]
-        if num_training_steps is None or len(ratios) != 3 or abs(sum(ratios) - 1.0) > 1e-9:
-            raise ValueError(
-                f"`phase_ratio` needs `num_training_steps` and three fractions summing to 1, got phase_ratio={ratios}"
-            )
-        num_warmup_steps, hold_steps, decay_steps = (int(num_training_steps * r) for r in ratios)
-    hold_steps = 0 if hold_steps is None else hold_steps
-    if decay_steps is None:
-        if num_training_steps is None:
-            raise ValueError("tri_stage needs `decay_steps`, `phase_ratio`, or `num_training_steps`")
-        decay_steps = num_training_steps - num_warmup_steps - hold_steps
-        if decay_steps < 0:
-            raise ValueError(
-                f"`num_warmup_steps + hold_steps` must be <= `num_training_steps`, got {num_warmup_steps} + {hold_steps} "
-                f"> {num_training_steps}"
-            )
-    with _user_names(warmup_steps="num_warmup_steps"):
-        return TriStage(num_warmup_steps, hold_steps, decay_steps, init_lr_scale, final_lr_scale)
-
-
-def _warmup_hold_decay(
-    num_warmup_steps: int,
-    num_training_steps: int,
-    hold_steps: int = 0,
-    decay: str = "cosine",
-    power: float = 1.0,
-    min_lr_ratio: float = 0.0,
-    warmup_kind: str = "linear",
-) -> Schedule:
-    decay_steps = num_training_steps - num_warmup_steps - check_int("hold_steps", hold_steps)
-    if decay_steps < 1:
-        raise ValueError(
-            "`num_warmup_steps + hold_steps` must be < `num_training_steps`, got "
-            f"num_warmup_steps={num_warmup_steps}, hold_steps={hold_steps}, num_training_steps={num_training_steps}"
-        )
-    with _user_names(shape="decay", end="min_lr_ratio", kind="warmup_kind"):
-        tail: Schedule = Decay(decay_steps, decay, end=min_lr_ratio, power=power)
-        if hold_steps:
-            tail = Join((Constant1(), tail), (hold_steps,))
-        return Warmup(tail, num_warmup_steps, kind=warmup_kind)
-
-
-def _deepspeed(
-    num_warmup_steps: int, warmup_min_lr: float = 0.0, warmup_type: str = "log", num_training_steps: int | None = None
-) -> Schedule:
-    with _user_names(warmup_num_steps="num_warmup_steps", total_num_steps="num_training_steps"):
-        return DeepSpeedWarmup(num_warmup_steps, warmup_min_lr, warmup_type, num_training_steps)
-
-
-def _deepspeed_no_decay(num_warmup_steps: int, warmup_min_lr: float = 0.0, warmup_type: str = "log") -> Schedule:
-    return _deepspeed(num_warmup_steps, warmup_min_lr, warmup_type)
-
-
-_with_warmup("exponential", "torch ExponentialLR: gamma**step", ExponentialDecay)
-_with_warmup("step", "torch StepLR: gamma**(step // step_size)", StepDecay)
-_with_warmup("multistep", "torch MultiStepLR: gamma**(milestones passed)", MultiStepDecay)
-_with_warmup(
-    "cosine_annealing",
-    "torch CosineAnnealingLR: eta_min + (lr-eta_min)(1+cos(pi*step/T_max))/2",
-    CosineAnnealing,
-    "T_max",
-)
-_with_warmup(
-    "cosine_annealing_warm_restarts",
-    "torch CosineAnnealingWarmRestarts: cosine annealing restarted every T_0*T_mult**i updates",
-    CosineAnnealingWarmRestarts,
-)
-_with_warmup(
-    "one_cycle",
-    "torch OneCycleLR: max_lr/div_factor up to max_lr, then far down (cos or linear)",
-    _one_cycle,
-    "total_steps",
-    instead=("epochs", "steps_per_epoch"),
-    per_group=("max_lr",),
-)
-_with_warmup(
-    "cyclic",
-    "torch CyclicLR: triangles between base_lr and max_lr (triangular, triangular2, exp_range)",
-    Cyclic,
-    per_group=("base_lr", "max_lr"),
-)
-_with_warmup("polynomial_lr", "torch PolynomialLR: (1 - min(step, total_iters)/total_iters)**power", Polynomial)
-_with_warmup("linear_lr", "torch LinearLR: start_factor to end_factor over total_iters", LinearFactor)
-_with_warmup("constant_lr", "torch ConstantLR: factor for total_iters updates, then 1", ConstantFactor)
-_builtin(
-    "timm_cosine",
-    "timm CosineLRScheduler: warmup from warmup_lr_init, cosine cycles (cycle_mul, cycle_decay, cycle_limit, k_decay)",
-    _timm_cosine,
-    warmup=OPTIONAL,
-    training=OPTIONAL,
-)
-_builtin(
-    "tri_stage",
-    "fairseq tri-stage: warmup from init_lr_scale, hold, exponential decay to final_lr_scale",
-    _tri_stage,
-    training=OPTIONAL,
-)
-_builtin(
-    "warmup_hold_decay",
-    "NeMo-style warmup, hold for hold_steps, then decay (cosine/linear/polynomial/...) to min_lr_ratio at T",
-    _warmup_hold_decay,
-)
-_builtin(
-    "deepspeed_warmup",
-    "DeepSpeed WarmupLR: log (or linear) warmup from warmup_min_lr, then constant",
-    _deepspeed_no_decay,
-    training=UNUSED,
-)
-_builtin(
-    "deepspeed_warmup_decay",
-    "DeepSpeed WarmupDecayLR: log (or linear) warmup from warmup_min_lr, then linear decay back to it at T",
-    _deepspeed,
-)
-
-_plateau_parameters, _, _ = _parameters(ReduceLROnPlateau.__init__, skip=2)
-_add(
-    ScheduleEntry(
-        "reduce_lr_on_plateau",
-        "torch's ReduceLROnPlateau: reduce by `factor` when a metric stops improving (call step(metric))",
-        factory=get_reduce_on_plateau_schedule,
-        warmup=UNUSED,
-        training=UNUSED,
-        parameters=_plateau_parameters,
-        metric_driven=True,
-    ),
-    overwrite=False,
-)
-_add(
-    ScheduleEntry(
-        "reduce_lr_on_plateau_with_warmup",
-        "warmup over the first optimizer updates (it hooks optimizer.step), then ReduceLROnPlateau (step(metric))",
-        factory=get_warmup_reduce_on_plateau_schedule,
-        warmup=REQUIRED,
-        training=UNUSED,
-        parameters={**_plateau_parameters, "warmup_kind": "linear", "warmup_start_factor": 0.0},
-        metric_driven=True,
-    ),
-    overwrite=False,
-)
-_add(
-    ScheduleEntry(
-        "greedy",
-        "GreedyLR: divide by `factor` after `patience` improvements of a metric, multiply after stalls (step(metric))",
-        factory=get_greedy_schedule,
-        warmup=UNUSED,
-        training=UNUSED,
-        parameters=_parameters(GreedyLR.__init__, skip=2)[0],
-        metric_driven=True,
-    ),
-    overwrite=False,
-)
+def register_builtin(entries: tuple[ScheduleEntry, ...]) -> None:
+    """Add the built-in names (``hf_lr.names`` calls this once, at import)."""
+    for entry in entries:
+        _add(entry, overwrite=False)
 
 
 class _FactoryWithSteps:
