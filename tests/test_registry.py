@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 import textwrap
 import warnings
@@ -39,6 +40,35 @@ def test_entries_describe_themselves() -> None:
     assert hf_lr.get_schedule_entry("polynomial").signature() == (
         "num_warmup_steps, num_training_steps, lr_end=1e-07, power=1.0, warmup_start_factor=0.0"
     )
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("warmup", [0, 10])
+def test_every_name_takes_trainer_style_arguments(name: str, warmup: int) -> None:
+    """What `Trainer.create_scheduler` passes (both step counts, always, and the user's `lr_scheduler_kwargs`) builds
+    every name: the caller never reads the entry to know which step counts the name uses. The name's own parameters
+    are its first test example's; a step count the name does not use is ignored, a warmup with a warning."""
+    entry = hf_lr.get_schedule_entry(name)
+    kwargs = dict(CASES[name].examples[0][2])
+    optimizer = make_optimizer()
+    if warmup == 0 and name in ("noam", "deepspeed_warmup", "deepspeed_warmup_decay"):  # no schedule without warmup
+        with pytest.raises(ValueError, match=r"^`num_warmup_steps` must be >= 1, got num_warmup_steps=0$"):
+            hf_lr.get_scheduler(name, optimizer, 0, 100, kwargs)
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler = hf_lr.get_scheduler(
+            name, optimizer, num_warmup_steps=warmup, num_training_steps=100, scheduler_specific_kwargs=kwargs
+        )
+    for warning in caught:  # the one warning allowed: a warmup that the name has no use for
+        assert entry.warmup == "unused" or name == "lambda", (name, str(warning.message))
+        assert f"num_warmup_steps={warmup} is ignored" in str(warning.message)
+    lrs = []
+    for _ in range(100):
+        optimizer.step()
+        scheduler.step(1.0) if entry.metric_driven else scheduler.step()
+        lrs.extend(group["lr"] for group in optimizer.param_groups)
+    assert all(math.isfinite(lr) and lr >= 0 for lr in lrs), name
 
 
 def step_decay(step: int, *, num_warmup_steps: int, gamma: float = 0.5, period: int = 3) -> float:
