@@ -51,11 +51,15 @@ def main() -> None:
     exact = ETA_MIN + (LR - ETA_MIN) * (1 + math.cos(math.pi * (k - WARMUP) / T_MAX)) / 2
 
     def ours() -> float:
-        schedule = hf_lr.warmup(hf_lr.CosineAnnealing(T_max=T_MAX, eta_min=ETA_MIN), WARMUP, start_factor=0.01)
+        schedule = hf_lr.warmup(
+            hf_lr.equivalents.CosineAnnealing(T_max=T_MAX, eta_min=ETA_MIN), WARMUP, start_factor=0.01
+        )
         return hf_lr.ScheduleLR(optimizer(), schedule, completed_steps=k).get_last_lr()[0]
 
     def ours_at_zero() -> float:
-        schedule = hf_lr.warmup(hf_lr.CosineAnnealing(T_max=T_MAX, eta_min=ETA_MIN), WARMUP, start_factor=0.01)
+        schedule = hf_lr.warmup(
+            hf_lr.equivalents.CosineAnnealing(T_max=T_MAX, eta_min=ETA_MIN), WARMUP, start_factor=0.01
+        )
         return hf_lr.ScheduleLR(optimizer(), schedule).get_last_lr()[0]
 
     def torch_replay() -> float:

@@ -129,7 +129,7 @@ def build(args: argparse.Namespace, accelerator: Any) -> tuple[torch.nn.Module, 
 
 def range_test(
     args: argparse.Namespace, accelerator: Any, model: Any, optimizer: Any, loader: Any
-) -> hf_lr.LRFinderResult:
+) -> hf_lr.lr_finder.LRFinderResult:
     try:
         return hf_lr.find_lr(
             model,
@@ -147,7 +147,7 @@ def range_test(
 
 
 def write_outputs(
-    result: hf_lr.LRFinderResult, args: argparse.Namespace, num_processes: int
+    result: hf_lr.lr_finder.LRFinderResult, args: argparse.Namespace, num_processes: int
 ) -> tuple[dict[str, Any], list[Path]]:
     """Write the CSV, the JSON summary and (with matplotlib) the plot; returns the summary and the paths written."""
     output_dir = Path(args.output_dir)

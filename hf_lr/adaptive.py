@@ -662,7 +662,7 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
         num_warmup_steps (`int`):
             Updates of warmup (0: none).
         warmup_kind (`str`, *optional*, defaults to `"linear"`):
-            The warmup's shape (see :class:`~hf_lr.Warmup`).
+            The warmup's shape (see :class:`~hf_lr.compose.Warmup`).
         warmup_start_factor (`float`, *optional*, defaults to 0.0):
             The fraction of each group's learning rate at the first update.
         kwargs:
@@ -670,7 +670,7 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
 
     Example:
         >>> import torch
-        >>> from hf_lr import WarmupReduceLROnPlateau
+        >>> from hf_lr.adaptive import WarmupReduceLROnPlateau
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> scheduler = WarmupReduceLROnPlateau(optimizer, num_warmup_steps=4, patience=0, factor=0.5)
         >>> lrs = []

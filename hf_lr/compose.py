@@ -29,7 +29,6 @@ from hf_lr.schedules import MAX_BOUNDARIES, Schedule, _from_start, _set, absolut
 __all__ = [
     "DECAY_SHAPES",
     "WARMUP_KINDS",
-    "Constant1",
     "Cycles",
     "Decay",
     "Floor",

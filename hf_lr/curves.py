@@ -172,5 +172,5 @@ def lr_curve(
         return _curve(schedule.bind(base_lr), base_lr, num_steps)
     raise TypeError(
         f"lr_curve: `{_ARGUMENT}` must be a schedule name, an hf_lr Schedule or an hf_lr ScheduleLR, got "
-        f"{target!r} ({type(target).__name__}); wrap a plain function in hf_lr.LambdaSchedule"
+        f"{target!r} ({type(target).__name__}); wrap a plain function in hf_lr.schedules.LambdaSchedule"
     )

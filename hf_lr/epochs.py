@@ -59,7 +59,8 @@ class Epochs(_Wraps):
             Change the value only at epoch boundaries, as a scheduler stepped once per epoch.
 
     Example:
-        >>> from hf_lr import CosineAnnealing, Epochs
+        >>> from hf_lr.epochs import Epochs
+        >>> from hf_lr.equivalents import CosineAnnealing
         >>> smooth = Epochs(CosineAnnealing(T_max=2), steps_per_epoch=2)
         >>> [round(float(v), 4) for v in smooth.values(range(5))]
         [1.0, 0.8536, 0.5, 0.1464, 0.0]
@@ -116,7 +117,7 @@ def in_epochs(schedule: Schedule, steps_per_epoch: Any = None, staircase: Any = 
     """``Epochs(schedule, steps_per_epoch, staircase)``, or ``schedule`` itself when ``steps_per_epoch`` is ``None``.
 
     Example:
-        >>> from hf_lr import StepDecay
+        >>> from hf_lr.equivalents import StepDecay
         >>> from hf_lr.epochs import in_epochs
         >>> in_epochs(StepDecay(step_size=1, gamma=0.5), steps_per_epoch=3).values(range(7)).tolist()
         [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]

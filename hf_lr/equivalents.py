@@ -83,7 +83,7 @@ class ExponentialDecay(Schedule):
             The factor per update, in (0, 1] (above 1 the learning rate would overflow to infinity).
 
     Example:
-        >>> from hf_lr import ExponentialDecay
+        >>> from hf_lr.equivalents import ExponentialDecay
         >>> [round(float(v), 6) for v in ExponentialDecay(gamma=0.5).values(range(4))]
         [1.0, 0.5, 0.25, 0.125]
     """
@@ -113,7 +113,7 @@ class StepDecay(Schedule):
             The factor of each decay, in (0, 1].
 
     Example:
-        >>> from hf_lr import StepDecay
+        >>> from hf_lr.equivalents import StepDecay
         >>> StepDecay(step_size=2, gamma=0.5).values(range(5)).tolist()
         [1.0, 1.0, 0.5, 0.5, 0.25]
     """
@@ -151,7 +151,7 @@ class MultiStepDecay(Schedule):
             The factor (> 0; above 1 as long as ``gamma ** len(milestones)`` is a finite float).
 
     Example:
-        >>> from hf_lr import MultiStepDecay
+        >>> from hf_lr.equivalents import MultiStepDecay
         >>> MultiStepDecay(milestones=[2, 4], gamma=0.5).values(range(6)).tolist()
         [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
@@ -204,7 +204,7 @@ class CosineAnnealing(_HoldEnd, _Absolute):
             Keyword-only. Hold the value of step `T_max` (``eta_min``) at every later step.
 
     Example:
-        >>> from hf_lr import CosineAnnealing
+        >>> from hf_lr.equivalents import CosineAnnealing
         >>> [round(float(v), 4) for v in CosineAnnealing(T_max=4).bind(1.0).values(range(6))]
         [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.1464]
         >>> [round(float(v), 4) for v in CosineAnnealing(T_max=4, hold_end=True).bind(1.0).values(range(6))]
@@ -262,7 +262,7 @@ class CosineAnnealingWarmRestarts(_Absolute):
             The absolute minimum learning rate.
 
     Example:
-        >>> from hf_lr import CosineAnnealingWarmRestarts
+        >>> from hf_lr.equivalents import CosineAnnealingWarmRestarts
         >>> s = CosineAnnealingWarmRestarts(T_0=2, T_mult=2).bind(1.0)
         >>> [round(float(v), 4) for v in s.values(range(7))]
         [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
@@ -345,7 +345,7 @@ class OneCycle(_Absolute):
             Use torch's three-phase variant.
 
     Example:
-        >>> from hf_lr import OneCycle
+        >>> from hf_lr.equivalents import OneCycle
         >>> s = OneCycle(total_steps=10, max_lr=1.0, pct_start=0.3, anneal_strategy="linear").bind(1.0)
         >>> [round(float(v), 4) for v in s.values(range(0, 10, 2))]
         [0.04, 1.0, 0.7143, 0.4286, 0.1429]
@@ -470,7 +470,7 @@ class Cyclic(_Absolute):
             The ``exp_range`` factor, in (0, 1].
 
     Example:
-        >>> from hf_lr import Cyclic
+        >>> from hf_lr.equivalents import Cyclic
         >>> s = Cyclic(base_lr=0.1, max_lr=1.0, step_size_up=2, mode="triangular2").bind(1.0)
         >>> [round(float(v), 4) for v in s.values(range(9))]
         [0.1, 0.55, 1.0, 0.55, 0.1, 0.325, 0.55, 0.325, 0.1]
@@ -543,7 +543,7 @@ class Polynomial(Schedule):
             The power (> 0).
 
     Example:
-        >>> from hf_lr import Polynomial
+        >>> from hf_lr.equivalents import Polynomial
         >>> Polynomial(total_iters=4, power=2.0).values(range(6)).tolist()
         [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
@@ -581,7 +581,7 @@ class LinearFactor(Schedule):
             The length of the ramp (>= 1).
 
     Example:
-        >>> from hf_lr import LinearFactor
+        >>> from hf_lr.equivalents import LinearFactor
         >>> LinearFactor(start_factor=0.5, end_factor=1.0, total_iters=2).values(range(4)).tolist()
         [0.5, 0.75, 1.0, 1.0]
     """
@@ -627,7 +627,7 @@ class ConstantFactor(Schedule):
             How long it lasts.
 
     Example:
-        >>> from hf_lr import ConstantFactor
+        >>> from hf_lr.equivalents import ConstantFactor
         >>> ConstantFactor(factor=0.5, total_iters=2).values(range(4)).tolist()
         [0.5, 0.5, 1.0, 1.0]
     """
@@ -684,7 +684,7 @@ class TimmCosine(_Absolute):
             Whether the cycles start after warmup (else warmup overlaps the first cycle).
 
     Example:
-        >>> from hf_lr import TimmCosine
+        >>> from hf_lr.equivalents import TimmCosine
         >>> s = TimmCosine(t_initial=4, cycle_limit=2, cycle_decay=0.5).bind(1.0)
         >>> [round(float(v), 4) for v in s.values(range(10))]
         [1.0, 0.8536, 0.5, 0.1464, 0.5, 0.4268, 0.25, 0.0732, 0.0, 0.0]
@@ -825,7 +825,7 @@ class TriStage(Schedule):
             The multiplier after decay, in (0, 1].
 
     Example:
-        >>> from hf_lr import TriStage
+        >>> from hf_lr.equivalents import TriStage
         >>> s = TriStage(warmup_steps=2, hold_steps=1, decay_steps=2, init_lr_scale=0.0, final_lr_scale=0.25)
         >>> s.values(range(7)).tolist()
         [0.0, 0.5, 1.0, 1.0, 0.5, 0.25, 0.25]
@@ -892,7 +892,7 @@ class DeepSpeedWarmup(_Absolute):
             With it, ``WarmupDecayLR``'s linear decay.
 
     Example:
-        >>> from hf_lr import DeepSpeedWarmup
+        >>> from hf_lr.equivalents import DeepSpeedWarmup
         >>> s = DeepSpeedWarmup(warmup_num_steps=4, warmup_type="linear", total_num_steps=8).bind(1.0)
         >>> s.values(range(10)).tolist()
         [0.0, 0.25, 0.5, 0.75, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]

@@ -298,7 +298,7 @@ class Expression(Schedule):
             Values of the other names it uses.
 
     Example:
-        >>> from hf_lr import Expression
+        >>> from hf_lr.expression import Expression
         >>> s = Expression("min(1, step / warmup) * decay ** (step // 4)", {"warmup": 2, "decay": 0.5})
         >>> s.values(range(9)).tolist()
         [0.0, 0.5, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.25]

@@ -71,7 +71,7 @@ class Extension(_Wraps):
             The final multiplier of ``"rewarm"`` and ``"decay"``.
 
     Example:
-        >>> from hf_lr import LinearWithWarmup
+        >>> from hf_lr.schedules import LinearWithWarmup
         >>> from hf_lr.extension import Extension
         >>> linear = LinearWithWarmup(num_warmup_steps=0, num_training_steps=4)
         >>> Extension(linear, at=2, new_end=6, old_end=4).values(range(8)).tolist()

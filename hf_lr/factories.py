@@ -576,7 +576,7 @@ def get_noam_schedule(
 
     In the default ``mode="absolute"`` the learning rates are the paper's absolute values whatever the optimizer's
     learning rate; ``mode="peak"`` makes the optimizer's learning rate the peak (at update ``W``);
-    ``mode="scale"`` multiplies the optimizer's learning rate by the formula. See :class:`~hf_lr.Noam`.
+    ``mode="scale"`` multiplies the optimizer's learning rate by the formula. See :class:`~hf_lr.schedules.Noam`.
 
     Args:
         optimizer (`torch.optim.Optimizer`):

@@ -99,7 +99,7 @@ def suggest_lr(lrs: Iterable[float], losses: Iterable[float], skip_start: int = 
 
     Example:
         >>> import numpy as np
-        >>> from hf_lr import suggest_lr
+        >>> from hf_lr.lr_finder import suggest_lr
         >>> lrs = np.logspace(-6, 0, 61)
         >>> loss = 1 / (1 + np.exp(4 * (np.log10(lrs) + 3)))  # falls fastest at 1e-3
         >>> f"{suggest_lr(lrs, loss):.0e}"

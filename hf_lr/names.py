@@ -76,7 +76,7 @@ class WithWarmup:
 
     The schedule runs on its own clock after warmup. ``length`` names its length parameter, which defaults to what
     ``num_training_steps`` leaves after warmup. A schedule whose lengths the original library counts in epochs (its
-    class declares ``epoch_fields``) also takes ``steps_per_epoch`` and ``staircase`` (see :class:`hf_lr.Epochs`);
+    class declares ``epoch_fields``) also takes ``steps_per_epoch`` and ``staircase`` (see :class:`hf_lr.epochs.Epochs`);
     its epoch clock starts after warmup, which stays counted in updates.
     """
 

@@ -86,7 +86,7 @@ def resolve_last_epoch(last_epoch: int = -1, completed_steps: int | None = None)
     constructor steps once, so the next update uses ``schedule(k)``.
 
     Example:
-        >>> from hf_lr import resolve_last_epoch
+        >>> from hf_lr.scheduler import resolve_last_epoch
         >>> resolve_last_epoch(completed_steps=100)
         99
         >>> resolve_last_epoch(last_epoch=-1)
@@ -215,7 +215,7 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
         optimizer (`torch.optim.Optimizer`):
             The optimizer whose learning rates are scheduled.
         schedule (`Schedule`, callable, or a list of them, one per parameter group):
-            The multiplier; a plain callable ``step -> float`` is wrapped in :class:`~hf_lr.LambdaSchedule`.
+            The multiplier; a plain callable ``step -> float`` is wrapped in :class:`~hf_lr.schedules.LambdaSchedule`.
         last_epoch (`int`, *optional*, defaults to -1):
             torch's index of the last update done; -1 starts from scratch.
         completed_steps (`int`, *optional*):
@@ -233,7 +233,8 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
 
     Example:
         >>> import torch
-        >>> from hf_lr import LinearWithWarmup, ScheduleLR
+        >>> from hf_lr import ScheduleLR
+        >>> from hf_lr.schedules import LinearWithWarmup
         >>> optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> scheduler = ScheduleLR(optimizer, LinearWithWarmup(num_warmup_steps=2, num_training_steps=10))
         >>> lrs = []

@@ -131,7 +131,7 @@ class Schedule:
     Subclasses are frozen dataclasses of primitive fields that implement :meth:`__call__` and :meth:`values`.
 
     Example:
-        >>> from hf_lr import LinearWithWarmup
+        >>> from hf_lr.schedules import LinearWithWarmup
         >>> schedule = LinearWithWarmup(num_warmup_steps=2, num_training_steps=10)
         >>> [schedule(step) for step in range(4)]
         [0.0, 0.5, 1.0, 0.875]
@@ -143,7 +143,7 @@ class Schedule:
     needs_base_lr: ClassVar[bool] = False
     #: whether :meth:`bind` reads ``reference_lr`` (Transformers' ``optimizer.defaults["lr"]``) rather than the group's lr.
     uses_reference_lr: ClassVar[bool] = False
-    #: the fields that are lengths the original library counts in epochs (see :class:`hf_lr.Epochs`).
+    #: the fields that are lengths the original library counts in epochs (see :class:`hf_lr.epochs.Epochs`).
     epoch_fields: ClassVar[tuple[str, ...]] = ()
 
     def __call__(self, step: int) -> float:  # pragma: no cover - abstract
@@ -266,7 +266,7 @@ class ConstantWithWarmup(_LinearWarmup):
             `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
-        >>> from hf_lr import ConstantWithWarmup
+        >>> from hf_lr.schedules import ConstantWithWarmup
         >>> [ConstantWithWarmup(num_warmup_steps=4)(step) for step in range(6)]
         [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
         >>> [ConstantWithWarmup(num_warmup_steps=4, warmup_start_factor=0.2)(step) for step in range(6)]
@@ -340,7 +340,7 @@ class LinearWithWarmup(_LinearWarmup, _WarmupThenDecay):
             `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
-        >>> from hf_lr import LinearWithWarmup
+        >>> from hf_lr.schedules import LinearWithWarmup
         >>> LinearWithWarmup(num_warmup_steps=0, num_training_steps=4).values(range(6)).tolist()
         [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
         >>> LinearWithWarmup(num_warmup_steps=2, num_training_steps=4, warmup_start_factor=0.5).values(range(5)).tolist()
@@ -381,7 +381,7 @@ class CosineWithWarmup(_LinearWarmup, _HoldEnd, _WarmupThenDecay):
             `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
-        >>> from hf_lr import CosineWithWarmup
+        >>> from hf_lr.schedules import CosineWithWarmup
         >>> [round(float(v), 4) for v in CosineWithWarmup(num_warmup_steps=1, num_training_steps=5).values(range(8))]
         [0.0, 1.0, 0.8536, 0.5, 0.1464, 0.0, 0.1464, 0.5]
         >>> held = CosineWithWarmup(num_warmup_steps=1, num_training_steps=5, hold_end=True)
@@ -433,7 +433,7 @@ class CosineWithHardRestarts(_LinearWarmup, _WarmupThenDecay):
             `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
-        >>> from hf_lr import CosineWithHardRestarts
+        >>> from hf_lr.schedules import CosineWithHardRestarts
         >>> s = CosineWithHardRestarts(num_warmup_steps=0, num_training_steps=4, num_cycles=2)
         >>> [round(float(v), 4) for v in s.values(range(5))]
         [1.0, 0.5, 1.0, 0.5, 0.0]
@@ -511,7 +511,7 @@ class PolynomialDecay(_LinearWarmup, _WarmupThenDecay):
             `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
-        >>> from hf_lr import PolynomialDecay
+        >>> from hf_lr.schedules import PolynomialDecay
         >>> s = PolynomialDecay(num_warmup_steps=0, num_training_steps=4, lr_end=0.1, power=2.0).bind(1.0)
         >>> [round(float(v), 4) for v in s.values(range(6))]
         [1.0, 0.6062, 0.325, 0.1562, 0.1, 0.1]
@@ -588,7 +588,7 @@ class InverseSqrt(_LinearWarmup):
             `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
-        >>> from hf_lr import InverseSqrt
+        >>> from hf_lr.schedules import InverseSqrt
         >>> [round(float(v), 4) for v in InverseSqrt(num_warmup_steps=4).values([0, 2, 4, 16, 64])]
         [0.0, 0.5, 1.0, 0.5, 0.25]
     """
@@ -731,7 +731,7 @@ class CosineWithMinLR(_LinearWarmup, _CosineToMinLR):
             `num_warmup_steps` (0, the default, is Transformers' warmup from 0).
 
     Example:
-        >>> from hf_lr import CosineWithMinLR
+        >>> from hf_lr.schedules import CosineWithMinLR
         >>> s = CosineWithMinLR(num_warmup_steps=0, num_training_steps=2, min_lr_rate=0.1)
         >>> [round(float(v), 4) for v in s.values(range(5))]
         [1.0, 0.55, 0.1, 0.55, 1.0]
@@ -787,7 +787,7 @@ class CosineWarmupWithMinLR(_CosineToMinLR):
             step instead of continuing the cosine (Transformers continues it).
 
     Example:
-        >>> from hf_lr import CosineWarmupWithMinLR
+        >>> from hf_lr.schedules import CosineWarmupWithMinLR
         >>> s = CosineWarmupWithMinLR(num_warmup_steps=2, num_training_steps=4, min_lr_rate=0.0)
         >>> [round(float(v), 4) for v in s.values(range(6))]
         [0.5, 1.0, 0.5, 0.0, 0.5, 1.0]
@@ -876,7 +876,7 @@ class WarmupStableDecay(Schedule):
             The number of cosine waves of a cosine decay.
 
     Example:
-        >>> from hf_lr import WarmupStableDecay
+        >>> from hf_lr.schedules import WarmupStableDecay
         >>> s = WarmupStableDecay(num_warmup_steps=2, num_stable_steps=2, num_decay_steps=2, decay_type="linear")
         >>> s.values(range(8)).tolist()
         [0.0, 0.5, 1.0, 1.0, 1.0, 0.5, 0.0, 0.0]
@@ -1021,7 +1021,7 @@ class Noam(Schedule):
             The reference learning rate the ``"absolute"`` mode is bound to; set by :meth:`bind`, leave it unset.
 
     Example:
-        >>> from hf_lr import Noam
+        >>> from hf_lr.schedules import Noam
         >>> noam = Noam(num_warmup_steps=4000, d_model=512, mode="scale")
         >>> f"{noam(3999):.3e}"  # the peak, at the 4000th update
         '6.988e-04'
@@ -1117,7 +1117,7 @@ class LambdaSchedule(Schedule):
             Whether ``fn`` also works element-wise on a numpy array of steps.
 
     Example:
-        >>> from hf_lr import LambdaSchedule
+        >>> from hf_lr.schedules import LambdaSchedule
         >>> LambdaSchedule(lambda step: 0.5**step).values(range(4)).tolist()
         [1.0, 0.5, 0.25, 0.125]
     """
@@ -1170,7 +1170,7 @@ class FunctionSchedule(Schedule):
             Keyword arguments passed on every call.
 
     Example:
-        >>> from hf_lr import FunctionSchedule
+        >>> from hf_lr.schedules import FunctionSchedule
         >>> def halving(step, *, period):
         ...     return 0.5 ** (step // period)
         >>> FunctionSchedule("halving", halving, {"period": 2}).values(range(5)).tolist()

@@ -366,7 +366,7 @@ class TestArgumentChecks:
     )
     def test_warmup_arguments(self, kwargs: dict[str, Any], error: type, message: str) -> None:
         with pytest.raises(error, match=message):
-            hf_lr.WarmupReduceLROnPlateau(make_optimizer(LRS), **{"num_warmup_steps": 3, **kwargs})
+            hf_lr.adaptive.WarmupReduceLROnPlateau(make_optimizer(LRS), **{"num_warmup_steps": 3, **kwargs})
 
 
 def _advance(scheduler: Any, metrics: list[float], updates_per_metric: int = 2) -> None:
@@ -409,9 +409,9 @@ class TestPlateauStates:
         assert runs[0] == runs[1] == runs[2] == runs[3] and len(set(runs[0])) > 1
 
     def test_warmup_configuration_mismatch_raises_or_with_strict_false_warns(self) -> None:
-        saved = hf_lr.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=5)
+        saved = hf_lr.adaptive.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=5)
         _advance(saved, [1.0], updates_per_metric=3)
-        live = hf_lr.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=10)
+        live = hf_lr.adaptive.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=10)
         with pytest.raises(hf_lr.ScheduleMismatchError, match="num_warmup_steps: saved 5, live 10"):
             live.load_state_dict(_roundtrip(saved.state_dict()))
         assert live.updates == 0
@@ -511,8 +511,8 @@ class TestPlateauStates:
         ],
     )
     def test_bad_warmup_values_raise(self, key: str, value: Any, message: str) -> None:
-        state = hf_lr.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4).state_dict()
+        state = hf_lr.adaptive.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4).state_dict()
         with pytest.raises(ValueError, match=message):
-            hf_lr.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4).load_state_dict(
+            hf_lr.adaptive.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4).load_state_dict(
                 {**state, key: value}
             )

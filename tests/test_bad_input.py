@@ -425,5 +425,5 @@ def test_a_noam_state_saved_before_its_first_step_loads_and_continues() -> None:
     assert scheduler.last_epoch == -1
     scheduler.optimizer.step()
     scheduler.step()
-    reference = hf_lr.Noam(4, d_model=16).bind(0.1)
+    reference = hf_lr.schedules.Noam(4, d_model=16).bind(0.1)
     assert scheduler.get_last_lr() == [pytest.approx(0.1 * reference(0), rel=1e-15)]

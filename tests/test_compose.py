@@ -22,7 +22,7 @@ def _scalars(schedule: hf_lr.Schedule, n: int) -> list[float]:
 @pytest.mark.parametrize("kind", ["linear", "cosine", "exponential", "log", "1-sqrt"])
 @pytest.mark.parametrize("start_factor", [0.1, 0.5])
 def test_warmup_ramps_from_start_factor_to_the_schedule(kind: str, start_factor: float) -> None:
-    inner = hf_lr.CosineAnnealing(T_max=20)
+    inner = hf_lr.equivalents.CosineAnnealing(T_max=20)
     schedule = hf_lr.warmup(inner, 8, kind=kind, start_factor=start_factor)
     values = _scalars(schedule, 40)
     assert values[0] == pytest.approx(start_factor)
@@ -50,7 +50,7 @@ def test_warmup_without_prefix_overlays_the_first_updates() -> None:
 
 
 def test_join_runs_each_phase_on_its_own_clock() -> None:
-    a, b, c = Decay(10, "linear", end=0.5), Constant1(), hf_lr.ExponentialDecay(0.9)
+    a, b, c = Decay(10, "linear", end=0.5), Constant1(), hf_lr.equivalents.ExponentialDecay(0.9)
     schedule = hf_lr.join(a, b, c, boundaries=[4, 7])
     assert _scalars(schedule, 12) == _scalars(a, 4) + _scalars(b, 3) + _scalars(c, 5)
     assert schedule.values(np.arange(12)).tolist() == pytest.approx(_scalars(schedule, 12), rel=1e-15)
@@ -149,7 +149,7 @@ def test_a_schedule_builder_must_return_a_schedule(clean_registry: None) -> None
 
 def test_a_nested_configuration_mismatch_names_the_nested_field() -> None:
     def make(t_max: int) -> Any:
-        return hf_lr.ScheduleLR(make_optimizer(), hf_lr.warmup(hf_lr.CosineAnnealing(T_max=t_max), 5))
+        return hf_lr.ScheduleLR(make_optimizer(), hf_lr.warmup(hf_lr.equivalents.CosineAnnealing(T_max=t_max), 5))
 
     with pytest.raises(hf_lr.ScheduleMismatchError, match=r"0\.schedule\.T_max: saved 100, live 200"):
         make(200).load_state_dict(make(100).state_dict())

@@ -127,7 +127,7 @@ def test_enum_name_and_zero_steps() -> None:
 
 
 def test_large_step_counts_need_no_stepping() -> None:
-    schedule = hf_lr.LinearWithWarmup(num_warmup_steps=10, num_training_steps=10**6)
+    schedule = hf_lr.schedules.LinearWithWarmup(num_warmup_steps=10, num_training_steps=10**6)
     curve = hf_lr.lr_curve(schedule, 10**6, base_lr=1e-3)
     assert curve.shape == (10**6,)
     for step in (0, 5, 10, 123_456, 999_999):
@@ -184,7 +184,7 @@ class TestErrors:
 
     @pytest.mark.parametrize("extra", [{"num_warmup_steps": 2}, {"num_training_steps": 9}, {"num_cycles": 1.0}])
     def test_name_arguments_with_a_configured_target(self, extra: dict) -> None:
-        schedule = hf_lr.CosineWithWarmup(num_warmup_steps=1, num_training_steps=9)
+        schedule = hf_lr.schedules.CosineWithWarmup(num_warmup_steps=1, num_training_steps=9)
         with pytest.raises(TypeError, match=f"`{next(iter(extra))}` only apply to a schedule name"):
             hf_lr.lr_curve(schedule, 5, **extra)
         with pytest.raises(TypeError, match=f"`{next(iter(extra))}` only apply to a schedule name"):
@@ -206,29 +206,31 @@ class TestErrors:
     @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1e-300])
     def test_invalid_multiplier_anywhere(self, value: float) -> None:
         with pytest.raises(ValueError, match=f"returned {value} at step 7"):
-            hf_lr.lr_curve(hf_lr.LambdaSchedule(_Invalid(7, value)), 10)
+            hf_lr.lr_curve(hf_lr.schedules.LambdaSchedule(_Invalid(7, value)), 10)
         optimizer = make_optimizer((1e-3, 2e-3))
-        scheduler = hf_lr.ScheduleLR(optimizer, [hf_lr.Constant(), hf_lr.LambdaSchedule(_Invalid(7, value))])
+        scheduler = hf_lr.ScheduleLR(
+            optimizer, [hf_lr.schedules.Constant(), hf_lr.schedules.LambdaSchedule(_Invalid(7, value))]
+        )
         with pytest.raises(ValueError, match=f"returned {value} at step 7"):
             hf_lr.lr_curve(scheduler, 10)
         assert hf_lr.lr_curve(scheduler, 7).shape == (7, 2)
 
     def test_invalid_multiplier_raises_like_the_scheduler(self) -> None:
         with pytest.raises(ValueError, match="returned -1.0 at step 3"):
-            hf_lr.lr_curve(hf_lr.LambdaSchedule(_negative_multiplier), 10)
+            hf_lr.lr_curve(hf_lr.schedules.LambdaSchedule(_negative_multiplier), 10)
         scheduler = hf_lr.ScheduleLR(make_optimizer((1e-3,)), _negative_multiplier)
         with pytest.raises(ValueError, match="returned -1.0 at step 3"):
             stepped_lrs(scheduler, 10)
 
 
 DENSE_CASES = [
-    hf_lr.CosineWithHardRestarts(num_warmup_steps=0, num_training_steps=1, num_cycles=1),
-    hf_lr.CosineWithHardRestarts(num_warmup_steps=0, num_training_steps=977, num_cycles=2.7),
-    hf_lr.CosineWithHardRestarts(num_warmup_steps=13, num_training_steps=500, num_cycles=0.3),
-    hf_lr.CosineWithHardRestarts(num_warmup_steps=40, num_training_steps=40, num_cycles=5),
-    hf_lr.CosineWithHardRestarts(num_warmup_steps=3, num_training_steps=1000, num_cycles=1e-3),
+    hf_lr.schedules.CosineWithHardRestarts(num_warmup_steps=0, num_training_steps=1, num_cycles=1),
+    hf_lr.schedules.CosineWithHardRestarts(num_warmup_steps=0, num_training_steps=977, num_cycles=2.7),
+    hf_lr.schedules.CosineWithHardRestarts(num_warmup_steps=13, num_training_steps=500, num_cycles=0.3),
+    hf_lr.schedules.CosineWithHardRestarts(num_warmup_steps=40, num_training_steps=40, num_cycles=5),
+    hf_lr.schedules.CosineWithHardRestarts(num_warmup_steps=3, num_training_steps=1000, num_cycles=1e-3),
     *[
-        hf_lr.WarmupStableDecay(w, s, d, warmup_type=wt, decay_type=dt, min_lr_ratio=r, num_cycles=c)
+        hf_lr.schedules.WarmupStableDecay(w, s, d, warmup_type=wt, decay_type=dt, min_lr_ratio=r, num_cycles=c)
         for (w, s, d) in [(0, 0, 0), (0, 0, 17), (7, 0, 13), (7, 5, 0), (50, 100, 333), (1, 1, 1)]
         for wt in ("linear", "cosine", "1-sqrt")
         for dt in ("linear", "cosine", "1-sqrt")

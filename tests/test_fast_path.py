@@ -73,7 +73,7 @@ def test_invalid_multiplier_in_any_group_still_raises() -> None:
     def negative_after_two(step: int) -> float:
         return 1.0 if step < 2 else -0.5
 
-    for schedules in (negative_after_two, [hf_lr.Constant(), negative_after_two]):
+    for schedules in (negative_after_two, [hf_lr.schedules.Constant(), negative_after_two]):
         optimizer = make_optimizer([1e-3, 2e-3])
         scheduler = hf_lr.ScheduleLR(optimizer, schedules)
         optimizer.step()

@@ -215,12 +215,12 @@ def test_suggestion_uses_the_learning_rate_spacing_and_ignores_early_spikes() ->
     even = np.logspace(-6, 0, 61)
     uneven = np.sort(np.concatenate([np.logspace(-6, -4, 60), np.logspace(-4, 0, 25)]))  # dense where nothing happens
     for lrs in (even, uneven):
-        assert hf_lr.suggest_lr(lrs, curve(lrs)) == pytest.approx(1e-3, rel=0.35)
+        assert hf_lr.lr_finder.suggest_lr(lrs, curve(lrs)) == pytest.approx(1e-3, rel=0.35)
     spiky = curve(even).copy()
     spiky[2] += 5.0  # an early spike: its fall must not be taken for the steepest descent
     spiky[20] += 0.3
-    assert hf_lr.suggest_lr(even, spiky) == pytest.approx(1e-3, rel=0.35)
-    assert hf_lr.suggest_lr([1e-3, 1e-2], [1.0, 0.5]) is None
+    assert hf_lr.lr_finder.suggest_lr(even, spiky) == pytest.approx(1e-3, rel=0.35)
+    assert hf_lr.lr_finder.suggest_lr([1e-3, 1e-2], [1.0, 0.5]) is None
 
 
 def test_plot_draws_the_curve_and_the_suggestion() -> None:

@@ -132,7 +132,7 @@ def test_hold_end_must_be_a_bool(value: Any, error: type[Exception], message: st
     with pytest.raises(error, match=message):
         hf_lr.get_cosine_with_min_lr_schedule_with_warmup(make_optimizer(), 2, 10, min_lr_rate=0.1, hold_end=value)
     with pytest.raises(error, match=message):
-        hf_lr.CosineAnnealing(T_max=4, hold_end=value)
+        hf_lr.equivalents.CosineAnnealing(T_max=4, hold_end=value)
 
 
 # ------------------------------------------------------------------------------------------- warmup start factor
@@ -362,8 +362,9 @@ def test_steps_per_epoch_is_recorded_in_the_state_and_checked_on_resume() -> Non
 
 
 def test_epochs_boundaries_are_in_updates() -> None:
-    assert hf_lr.Epochs(hf_lr.CosineAnnealing(T_max=3), steps_per_epoch=4).boundaries() == (12,)
-    assert hf_lr.Epochs(hf_lr.MultiStepDecay([1, 3]), steps_per_epoch=4, staircase=True).boundaries() == (4, 12)
+    assert hf_lr.epochs.Epochs(hf_lr.equivalents.CosineAnnealing(T_max=3), steps_per_epoch=4).boundaries() == (12,)
+    staircase = hf_lr.epochs.Epochs(hf_lr.equivalents.MultiStepDecay([1, 3]), steps_per_epoch=4, staircase=True)
+    assert staircase.boundaries() == (4, 12)
 
 
 @pytest.mark.parametrize(
@@ -453,9 +454,9 @@ def test_lengths_in_epochs_are_validated(
 
 def test_epochs_refuses_a_schedule_without_lengths_in_epochs() -> None:
     with pytest.raises(TypeError, match="ExponentialDecay has no lengths counted in epochs"):
-        hf_lr.Epochs(hf_lr.ExponentialDecay(0.9), steps_per_epoch=2)
+        hf_lr.epochs.Epochs(hf_lr.equivalents.ExponentialDecay(0.9), steps_per_epoch=2)
     with pytest.raises(TypeError, match="`schedule` must be a hf_lr Schedule"):
-        hf_lr.Epochs(lambda step: 1.0, steps_per_epoch=2)  # type: ignore[arg-type]
+        hf_lr.epochs.Epochs(lambda step: 1.0, steps_per_epoch=2)  # type: ignore[arg-type]
 
 
 def test_epoch_scheduler_pickles_and_resumes_through_torch_save(tmp_path: Any) -> None:

@@ -78,7 +78,8 @@ def test_learning_rates_decay_by_depth_and_norms_and_biases_get_no_weight_decay(
 
 
 def test_encoder_then_decoder_order() -> None:
-    assert hf_lr.find_layers(bart()) == ["model.encoder.layers.0", "model.encoder.layers.1", "model.decoder.layers.0"]
+    layers = hf_lr.param_groups.find_layers(bart())
+    assert layers == ["model.encoder.layers.0", "model.encoder.layers.1", "model.decoder.layers.0"]
 
 
 def test_each_group_follows_the_schedule_from_its_own_lr() -> None:

@@ -61,13 +61,15 @@ def test_plot_a_scheduler_draws_every_group_and_a_schedule_times_base_lr() -> No
         ]
     )
     scheduler = hf_lr.get_scheduler("polynomial", optimizer, 10, 100, {"lr_end": 1e-5})
-    ax = hf_lr.plot(scheduler, hf_lr.CosineAnnealing(T_max=50), num_steps=120, base_lr=2.0, log=True, title="t")
+    ax = hf_lr.plot(
+        scheduler, hf_lr.equivalents.CosineAnnealing(T_max=50), num_steps=120, base_lr=2.0, log=True, title="t"
+    )
     curves = _curves(ax)
     expected = hf_lr.lr_curve(scheduler, 120)
     np.testing.assert_array_equal(curves["polynomial (group 0)"], expected[:, 0])
     np.testing.assert_array_equal(curves["polynomial (group 1)"], expected[:, 1])
     np.testing.assert_array_equal(
-        curves["CosineAnnealing"], 2.0 * hf_lr.CosineAnnealing(T_max=50).values(np.arange(120))
+        curves["CosineAnnealing"], 2.0 * hf_lr.equivalents.CosineAnnealing(T_max=50).values(np.arange(120))
     )
     assert ax.get_yscale() == "log" and ax.get_title() == "t"
     plt.close("all")

@@ -126,7 +126,7 @@ def test_completed_steps_on_a_fresh_optimizer_takes_its_lr_as_base() -> None:
 
 def test_base_lrs_repairs_missing_initial_lr_for_last_epoch() -> None:
     optimizer = make_optimizer((0.1, 0.2))
-    scheduler = hf_lr.ScheduleLR(optimizer, hf_lr.LinearWithWarmup(0, 10), last_epoch=4, base_lrs=[1.0, 2.0])
+    scheduler = hf_lr.ScheduleLR(optimizer, hf_lr.schedules.LinearWithWarmup(0, 10), last_epoch=4, base_lrs=[1.0, 2.0])
     assert scheduler.get_last_lr() == [pytest.approx(0.5), pytest.approx(1.0)]
 
 

@@ -251,7 +251,7 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ),
     (
         "base_lrs fresh",
-        lambda: hf_lr.ScheduleLR(opt(), hf_lr.Constant(), base_lrs=[0.1]),
+        lambda: hf_lr.ScheduleLR(opt(), hf_lr.schedules.Constant(), base_lrs=[0.1]),
         ValueError,
         r"`base_lrs` only repairs missing 'initial_lr'",
     ),
