@@ -26,7 +26,7 @@ from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from hf_lr._validation import MAX_INT, check_bool, check_float, check_int, check_optional_int, short_repr
 from hf_lr.adaptive import GreedyLR, get_greedy_schedule, get_warmup_reduce_on_plateau_schedule
-from hf_lr.compose import Constant1, Decay, Join, Warmup
+from hf_lr.compose import Decay, Join, Warmup
 from hf_lr.epochs import in_epochs
 from hf_lr.equivalents import (
     ConstantFactor,
@@ -580,7 +580,7 @@ def _warmup_hold_decay(
     with _user_names(shape="decay", end="min_lr_ratio", kind="warmup_kind"):
         tail: Schedule = Decay(decay_steps, decay, end=min_lr_ratio, power=power)
         if hold_steps:
-            tail = Join((Constant1(), tail), (hold_steps,))
+            tail = Join((Constant(), tail), (hold_steps,))
         return Warmup(tail, num_warmup_steps, kind=warmup_kind)
 
 
