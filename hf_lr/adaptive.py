@@ -26,6 +26,7 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from hf_lr._forms import Scalar
 from hf_lr._validation import check_base_lr, check_bool, check_choice, check_float, check_int
 from hf_lr.compose import WARMUP_KINDS, _ramp
 from hf_lr.scheduler import STATE_FORMAT, ScheduleMismatchError, _CountsUpdates
@@ -723,7 +724,7 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
 
     def _apply_warmup(self) -> None:
         factor = (
-            _ramp(self.warmup_kind, self.updates, self.num_warmup_steps, self.warmup_start_factor, math)
+            _ramp(self.warmup_kind, self.updates, self.num_warmup_steps, self.warmup_start_factor, Scalar)
             if self.in_warmup
             else 1.0
         )

@@ -7,7 +7,6 @@ child runs on its own local clock: in ``Join((a, b), boundaries=(100,))``, ``b``
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import itertools
 import math
@@ -15,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from hf_lr._forms import Forms, scalar_cycle
 from hf_lr._validation import (
     check_bool,
     check_choice,
@@ -24,7 +24,17 @@ from hf_lr._validation import (
     check_optional_int,
     user_names,
 )
-from hf_lr.schedules import MAX_BOUNDARIES, Schedule, _from_start, _set, absolute_ratio
+from hf_lr.schedules import (
+    MAX_BOUNDARIES,
+    Constant,
+    Schedule,
+    _fall,
+    _from_start,
+    _Piecewise,
+    _rise,
+    _set,
+    absolute_ratio,
+)
 
 __all__ = [
     "DECAY_SHAPES",
@@ -43,25 +53,8 @@ __all__ = [
 WARMUP_KINDS = ("linear", "cosine", "exponential", "log", "1-sqrt")
 DECAY_SHAPES = ("linear", "cosine", "polynomial", "exponential", "1-sqrt")
 
-
-def geometric_cycles(steps: np.ndarray, period: int, mult: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vectorized (index, start, length) of the cycle holding each step, cycle ``i`` lasting ``period * mult ** i``.
-
-    The cycle starts are exact integers (Python's), found by a sorted search: with ``mult >= 2`` fewer than 64 of them
-    lie below any int64 step, and nothing overflows (int64 powers ``mult ** i`` would, for a large ``mult``). Lengths
-    are float64 (exact up to 2**53), the value a division by them uses.
-    """
-    steps = steps.astype(np.int64)
-    if mult == 1:
-        index = steps // period
-        return index, index * period, np.full(steps.shape, float(period))
-    last = int(steps.max(initial=0))
-    starts, lengths = [0], [period]
-    while starts[-1] + lengths[-1] <= last:
-        starts.append(starts[-1] + lengths[-1])
-        lengths.append(lengths[-1] * mult)
-    index = np.searchsorted(np.array(starts, dtype=np.int64), steps, side="right") - 1
-    return index, np.array(starts, dtype=np.int64)[index], np.array(lengths, dtype=np.float64)[index]
+#: the constant multiplier 1 under its former name here (one class: :class:`hf_lr.Constant`)
+Constant1 = Constant
 
 
 def _check_schedule(name: str, value: Any) -> Schedule:
@@ -88,36 +81,11 @@ class _Wraps(Schedule):
         return dataclasses.replace(self, schedule=self.schedule.bind(base_lr, reference_lr))  # type: ignore[call-arg]
 
 
-@dataclasses.dataclass(frozen=True)
-class Constant1(Schedule):
-    """The constant multiplier 1, as a building block (``hold`` phases of joins).
-
-    Example:
-        >>> from hf_lr.compose import Constant1
-        >>> Constant1()(10**9)
-        1.0
-    """
-
-    def __call__(self, step: int) -> float:
-        return 1.0
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        return np.ones(steps.shape)
-
-
-def _decay_shape(shape: str, progress: Any, power: float, end: float, xp: Any) -> Any:
+def _decay_shape(shape: str, progress: Any, power: float, end: float, xp: Forms) -> Any:
     """From 1 at progress 0 to ``end`` at progress 1."""
-    if shape == "linear":
-        fraction = 1.0 - progress
-    elif shape == "cosine":
-        fraction = 0.5 * (1.0 + xp.cos(math.pi * progress))
-    elif shape == "polynomial":
-        fraction = (1.0 - progress) ** power
-    elif shape == "1-sqrt":
-        fraction = 1.0 - xp.sqrt(progress)
-    else:  # exponential: geometric from 1 to end (end > 0)
+    if shape == "exponential":  # geometric from 1 to end (end > 0)
         return end**progress
-    return end + (1.0 - end) * fraction
+    return end + (1.0 - end) * _fall(shape, progress, xp, power=power)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,26 +127,9 @@ class Decay(Schedule):
         if self.shape == "exponential" and self.end == 0.0:
             raise ValueError("an exponential decay needs `end` > 0 (it is geometric), got end=0.0")
 
-    def __call__(self, step: int) -> float:
-        progress = min(step, self.num_steps) / self.num_steps
-        return max(0.0, float(_decay_shape(self.shape, progress, self.power, self.end, math)))
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        x = np.minimum(steps, self.num_steps).astype(np.float64)
-        x /= self.num_steps
-        if self.shape not in ("cosine", "linear"):
-            return np.maximum(0.0, _decay_shape(self.shape, x, self.power, self.end, np))
-        # The two common shapes in place: the scalar form's operations, products commuting exactly.
-        if self.shape == "cosine":
-            x *= math.pi
-            np.cos(x, out=x)
-            x += 1.0
-            x *= 0.5
-        else:
-            np.subtract(1.0, x, out=x)
-        x *= 1.0 - self.end
-        x += self.end
-        return np.maximum(x, 0.0, out=x)
+    def _formula(self, step: Any, xp: Forms) -> Any:
+        progress = xp.minimum(step, self.num_steps) / self.num_steps
+        return xp.maximum(0.0, _decay_shape(self.shape, progress, self.power, self.end, xp))
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.num_steps,)
@@ -187,22 +138,18 @@ class Decay(Schedule):
         return self.num_steps
 
 
-def _ramp(kind: str, step: Any, num_steps: int, start: float, xp: Any) -> Any:
+def _ramp(kind: str, step: Any, num_steps: int, start: float, xp: Forms) -> Any:
     """From ``start`` at step 0 towards 1 at ``num_steps``."""
     progress = step / num_steps
-    if kind == "linear":
-        return _from_start(start, progress)
-    if kind == "cosine":
-        return start + (1.0 - start) * 0.5 * (1.0 - xp.cos(math.pi * progress))
-    if kind == "1-sqrt":
-        return start + (1.0 - start) * (1.0 - xp.sqrt(1.0 - progress))
     if kind == "log":  # DeepSpeed's log-shaped warmup: log(step + 1) / log(num_steps + 1)
         return start + (1.0 - start) * xp.log(step + 1.0) / math.log(num_steps + 1.0)
-    return start ** (1.0 - progress)  # exponential: geometric from start to 1
+    if kind == "exponential":  # geometric from start to 1
+        return start ** (1.0 - progress)
+    return _from_start(start, _rise(kind, progress, xp))
 
 
 @dataclasses.dataclass(frozen=True)
-class Warmup(_Wraps):
+class Warmup(_Wraps, _Piecewise):
     """Warm any schedule up over ``num_warmup_steps`` updates.
 
     During warmup the multiplier ramps (``kind``: ``"linear"``, ``"cosine"``, ``"exponential"`` (geometric, needs
@@ -250,39 +197,23 @@ class Warmup(_Wraps):
     def _inner_step(self, step: Any) -> Any:
         return step - self.num_warmup_steps if self.prefix else step
 
-    def __call__(self, step: int) -> float:
-        w = self.num_warmup_steps
-        if step >= w:
-            return self.schedule(self._inner_step(step))
-        target = self.schedule(0 if self.prefix else w)
-        return target * _ramp(self.kind, step, w, self.start_factor, math)
+    def _piece_bounds(self) -> tuple[int, ...]:
+        return (self.num_warmup_steps,)
 
-    def _values(self, steps: np.ndarray) -> np.ndarray:
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
         w = self.num_warmup_steps
-        if w == 0:
-            return self.schedule.values(self._inner_step(steps))
-        out = np.empty(steps.shape, dtype=np.float64)
-        warm = steps < w  # the ramp on warmup steps, the schedule on the others: each formula on its own steps
-        if warm.any():
-            target = self.schedule(0 if self.prefix else w)
-            out[warm] = target * _ramp(self.kind, steps[warm].astype(np.float64), w, self.start_factor, np)
-        if not warm.all():
-            out[~warm] = self.schedule.values(self._inner_step(steps[~warm]))
-        return out
+        if index:
+            return xp.of(self.schedule, self._inner_step(step))
+        target = self.schedule(0 if self.prefix else w)
+        return target * _ramp(self.kind, step, w, self.start_factor, xp)
 
     def range_values(self, start: int, stop: int) -> np.ndarray:
         w, shift = self.num_warmup_steps, self.num_warmup_steps if self.prefix else 0
         if start >= w:
             return self.schedule.range_values(start - shift, stop - shift)
-        out = np.empty(stop - start, dtype=np.float64)
-        middle = min(stop, w)
-        target = self.schedule(0 if self.prefix else w)
-        out[: middle - start] = target * _ramp(
-            self.kind, np.arange(start, middle, dtype=np.float64), w, self.start_factor, np
-        )
-        if stop > w:
-            out[middle - start :] = self.schedule.range_values(w - shift, stop - shift)
-        return out
+        if stop <= w:
+            return super().range_values(start, stop)
+        return np.concatenate((super().range_values(start, w), self.schedule.range_values(w - shift, stop - shift)))
 
     def boundaries(self) -> tuple[int, ...]:
         shift = self.num_warmup_steps if self.prefix else 0
@@ -295,7 +226,7 @@ class Warmup(_Wraps):
 
 
 @dataclasses.dataclass(frozen=True)
-class Join(Schedule):
+class Join(_Piecewise):
     """Phases one after the other, each on its own clock: ``schedules[i](step - boundaries[i - 1])``.
 
     ``schedules[i]`` is used from ``boundaries[i - 1]`` (0 for the first) up to ``boundaries[i]``; the last one runs
@@ -308,8 +239,9 @@ class Join(Schedule):
             The global steps where each phase after the first starts: ``len(schedules) - 1`` increasing values.
 
     Example:
-        >>> from hf_lr.compose import Constant1, Decay, Join
-        >>> Join((Constant1(), Decay(2, "linear")), boundaries=(3,)).values(range(7)).tolist()
+        >>> from hf_lr import Constant
+        >>> from hf_lr.compose import Decay, Join
+        >>> Join((Constant(), Decay(2, "linear")), boundaries=(3,)).values(range(7)).tolist()
         [1.0, 1.0, 1.0, 1.0, 0.5, 0.0, 0.0]
     """
 
@@ -344,20 +276,11 @@ class Join(Schedule):
     def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
         return Join(tuple(s.bind(base_lr, reference_lr) for s in self.schedules), self.boundaries_)
 
-    def __call__(self, step: int) -> float:
-        index = bisect.bisect_right(self.boundaries_, step)
-        start = self.boundaries_[index - 1] if index else 0
-        return self.schedules[index](step - start)
+    def _piece_bounds(self) -> tuple[int, ...]:
+        return self.boundaries_
 
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        index = np.searchsorted(np.asarray(self.boundaries_, dtype=np.int64), steps, side="right")
-        starts = np.concatenate(([0], self.boundaries_)).astype(np.int64)
-        out = np.empty(steps.shape, dtype=np.float64)
-        for i, schedule in enumerate(self.schedules):
-            mask = index == i
-            if mask.any():
-                out[mask] = schedule.values(steps[mask] - starts[i])
-        return out
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        return xp.of(self.schedules[index], step - self.boundaries_[index - 1] if index else step)
 
     def range_values(self, start: int, stop: int) -> np.ndarray:
         out = np.empty(stop - start, dtype=np.float64)
@@ -444,13 +367,9 @@ class Floor(Schedule):
             raise ValueError("Floor with an absolute `min_lr` must be bound to the group's lr: call `.bind(lr)` first")
         return self.min_lr_ratio
 
-    def __call__(self, step: int) -> float:
-        ratio, value = self._ratio(), self.schedule(step)
-        return ratio + (1.0 - ratio) * value if self.mode == "rescale" else max(value, ratio)
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        ratio, values = self._ratio(), self.schedule.values(steps)
-        return ratio + (1.0 - ratio) * values if self.mode == "rescale" else np.maximum(values, ratio)
+    def _formula(self, step: Any, xp: Forms) -> Any:
+        ratio, value = self._ratio(), xp.of(self.schedule, step)
+        return ratio + (1.0 - ratio) * value if self.mode == "rescale" else xp.maximum(value, ratio)
 
     def boundaries(self) -> tuple[int, ...]:
         return self.schedule.boundaries()
@@ -509,41 +428,18 @@ class Cycles(_Wraps):
 
     def cycle_of(self, step: int) -> int:
         """The index of the cycle that contains ``step`` (O(1): a logarithm and an exact integer correction)."""
-        if self.period_mult == 1:
-            return step // self.period
-        m = self.period_mult
-        index = max(0, int(math.log(1 + step * (m - 1) / self.period, m)))
-        while index > 0 and self.cycle_start(index) > step:
-            index -= 1
-        while self.cycle_start(index + 1) <= step:
-            index += 1
-        return index
+        return scalar_cycle(step, self.period, self.period_mult)[0]
 
-    def __call__(self, step: int) -> float:
-        index = self.cycle_of(step)
-        if self.limit is not None and index >= self.limit:
-            return self._final()
-        return self.decay**index * self.schedule(step - self.cycle_start(index))
+    def _formula(self, step: Any, xp: Forms) -> Any:
+        index, start, _ = xp.cycle(step, self.period, self.period_mult)
+        return xp.piecewise(index, () if self.limit is None else (self.limit,), self._in_cycle, step - start)
 
-    def _final(self) -> float:
-        """Where the last cycle ends: held after ``limit`` cycles."""
-        assert self.limit is not None
-        last = self.limit - 1
-        return self.decay**last * self.schedule(self.cycle_start(last + 1) - self.cycle_start(last))
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        if self.period_mult == 1:
-            index = steps // self.period
-            local = steps - index * self.period
-            out = self.decay ** index.astype(np.float64) * self.schedule.values(local)
-            if self.limit is not None:
-                out = np.where(index >= self.limit, self._final(), out)
-            return out
-        index, start, _ = geometric_cycles(steps, self.period, self.period_mult)
-        out = self.decay ** index.astype(np.float64) * self.schedule.values(steps - start)
-        if self.limit is not None:
-            out = np.where(index >= self.limit, self._final(), out)
-        return out
+    def _in_cycle(self, past_limit: int, index: Any, xp: Forms, local: Any) -> Any:
+        if past_limit:  # held after `limit` cycles: where the last cycle ends
+            assert self.limit is not None
+            last = self.limit - 1
+            return self.decay**last * self.schedule(self.cycle_start(last + 1) - self.cycle_start(last))
+        return self.decay**index * xp.of(self.schedule, local)
 
     def boundaries(self) -> tuple[int, ...]:
         count = min(self.limit, MAX_BOUNDARIES) if self.limit is not None else 8
@@ -569,8 +465,9 @@ def join(*schedules: Schedule, boundaries: Any) -> Join:
 
     Example:
         >>> from hf_lr import join
-        >>> from hf_lr.compose import Constant1, Decay
-        >>> join(Decay(2, "linear", end=0.5), Constant1(), boundaries=[2]).values(range(4)).tolist()
+        >>> from hf_lr import Constant
+        >>> from hf_lr.compose import Decay
+        >>> join(Decay(2, "linear", end=0.5), Constant(), boundaries=[2]).values(range(4)).tolist()
         [1.0, 0.75, 1.0, 1.0]
     """
     return Join(schedules, boundaries)
@@ -622,5 +519,5 @@ def _warmup_hold_decay(
     with user_names(shape="decay", end="min_lr_ratio", kind="warmup_kind"):
         tail: Schedule = Decay(decay_steps, decay, end=min_lr_ratio, power=power)
         if hold_steps:
-            tail = Join((Constant1(), tail), (hold_steps,))
+            tail = Join((Constant(), tail), (hold_steps,))
         return Warmup(tail, num_warmup_steps, kind=warmup_kind)

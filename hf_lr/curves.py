@@ -34,7 +34,7 @@ def _checked(multipliers: np.ndarray, schedule: Schedule) -> np.ndarray:
 
 
 def _multipliers(schedule: Schedule, num_steps: int) -> np.ndarray:
-    if type(schedule)._values is Schedule._values:
+    if not schedule._vectorized():
         # No vectorized formula (a user's Python function): call it once per step, as the scheduler does, but
         # without the per-element numpy-integer conversions of the generic fallback (about 2x faster).
         values = np.fromiter(map(schedule, range(num_steps)), dtype=np.float64, count=num_steps)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
-
+from hf_lr._forms import Forms
 from hf_lr._validation import check_int
 from hf_lr.compose import _Wraps
 from hf_lr.schedules import Schedule, _set, check_flag
@@ -91,15 +90,10 @@ class Epochs(_Wraps):
         # The per-update form, built once (not a field: the configuration records the lengths in epochs).
         _set(self, _per_update=_lengths_in_updates(self.schedule, self.steps_per_epoch))
 
-    def __call__(self, step: int) -> float:
+    def _formula(self, step: Any, xp: Forms) -> Any:
         if self.staircase:
-            return self.schedule(step // self.steps_per_epoch)
-        return self._per_update(step)  # type: ignore[attr-defined, no-any-return]
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        if self.staircase:
-            return self.schedule.values(steps // self.steps_per_epoch)
-        return self._per_update.values(steps)  # type: ignore[attr-defined, no-any-return]
+            return xp.of(self.schedule, step // self.steps_per_epoch)
+        return xp.of(self._per_update, step)  # type: ignore[attr-defined]
 
     def boundaries(self) -> tuple[int, ...]:
         if self.staircase:

@@ -9,14 +9,12 @@ scheduler's state records, so a resumed run follows the changed curve in O(1).
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
-import numpy as np
-
+from hf_lr._forms import Forms
 from hf_lr._validation import check_choice, check_float, check_int, check_optional_float, check_optional_int
 from hf_lr.compose import _Wraps
-from hf_lr.schedules import Schedule, _set
+from hf_lr.schedules import Schedule, _fall, _Piecewise, _set
 
 __all__ = ["EXTENSION_MODES", "EXTENSION_SHAPES", "Extension"]
 
@@ -24,17 +22,8 @@ EXTENSION_MODES = ("stretch", "rewarm", "decay")
 EXTENSION_SHAPES = ("linear", "cosine", "1-sqrt")
 
 
-def _fraction(shape: str, progress: Any, xp: Any) -> Any:
-    """From 1 at progress 0 to 0 at progress 1."""
-    if shape == "linear":
-        return 1.0 - progress
-    if shape == "cosine":
-        return 0.5 * (1.0 + xp.cos(math.pi * progress))
-    return 1.0 - xp.sqrt(progress)
-
-
 @dataclasses.dataclass(frozen=True)
-class Extension(_Wraps):
+class Extension(_Wraps, _Piecewise):
     """``schedule`` until update ``at``, then a continuation that starts from its value there and ends at ``new_end``.
 
     Modes:
@@ -141,72 +130,35 @@ class Extension(_Wraps):
             return float(self.schedule(self.old_end))
         return 0.0
 
-    def _stretched(self, steps: np.ndarray) -> np.ndarray:
-        # Exact integer arithmetic for the position in the original: at + (step - at) * (old - at) / (new - at).
-        assert self.old_end is not None
-        numerator = (steps - self.at) * (self.old_end - self.at)
-        denominator = self.new_end - self.at
-        low = self.at + numerator // denominator
-        fraction = (numerator % denominator) / denominator
-        below = self.schedule._values(low)
-        above = self.schedule._values(np.minimum(low + 1, self.old_end))
-        return below + (above - below) * fraction
+    def _piece_bounds(self) -> tuple[int, ...]:
+        # the original up to `at`; then "stretch": the stretched rest up to new_end, then the original's tail; or a
+        # ramp over num_warmup_steps ("rewarm"), a decay up to new_end, then `end`
+        at = self.at
+        return (
+            (at + 1, self.new_end) if self.mode == "stretch" else (at + 1, at + self.num_warmup_steps + 1, self.new_end)
+        )
 
-    def __call__(self, step: int) -> float:
-        if step <= self.at:
-            return self.schedule(step)
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        if index == 0:
+            return xp.of(self.schedule, step)
         if self.mode == "stretch":
             assert self.old_end is not None
-            if step >= self.new_end:
-                return self.schedule(step - self.new_end + self.old_end)
+            if index == 2:
+                return xp.of(self.schedule, step - self.new_end + self.old_end)
+            # Exact integer arithmetic for the position in the original: at + (step - at) * (old - at) / (new - at),
+            # sampled at its integer updates and interpolated linearly in between.
             numerator = (step - self.at) * (self.old_end - self.at)
             denominator = self.new_end - self.at
             low = self.at + numerator // denominator
             fraction = (numerator % denominator) / denominator
-            below = self.schedule(low)
-            return below if fraction == 0 else below + (self.schedule(min(low + 1, self.old_end)) - below) * fraction
-        start, elapsed, end = self.schedule(self.at), step - self.at, self._end_value()
-        top = start
-        if self.mode == "rewarm":
-            if elapsed <= self.num_warmup_steps:
-                return start + (self.peak - start) * elapsed / max(1, self.num_warmup_steps)
-            top, elapsed = self.peak, elapsed - self.num_warmup_steps
-        length = self.new_end - self.at - self.num_warmup_steps
-        if elapsed >= length:
+            below = xp.of(self.schedule, low)
+            above = xp.of(self.schedule, xp.minimum(low + 1, self.old_end))
+            return xp.where(fraction == 0, below, below + (above - below) * fraction)
+        start, end = self.schedule(self.at), self._end_value()
+        if index == 1:  # the ramp of "rewarm"
+            return start + (self.peak - start) * (step - self.at) / max(1, self.num_warmup_steps)
+        if index == 3:
             return end
-        return end + (top - end) * _fraction(self.shape, elapsed / length, math)
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        out = np.empty(steps.shape, dtype=np.float64)
-        before = steps <= self.at
-        if before.any():
-            out[before] = self.schedule._values(steps[before])
-        after = ~before
-        if not after.any():
-            return out
-        rest = steps[after]
-        if self.mode == "stretch":
-            assert self.old_end is not None
-            tail = rest >= self.new_end
-            values = np.empty(rest.shape, dtype=np.float64)
-            if tail.any():
-                values[tail] = self.schedule._values(rest[tail] - self.new_end + self.old_end)
-            if (~tail).any():
-                values[~tail] = self._stretched(rest[~tail])
-            out[after] = values
-            return out
-        start, end = float(self.schedule(self.at)), self._end_value()
-        elapsed = (rest - self.at).astype(np.float64)
-        top = start
-        values = np.empty(rest.shape, dtype=np.float64)
-        warm = np.zeros(rest.shape, dtype=bool)
-        if self.mode == "rewarm":
-            warm = elapsed <= self.num_warmup_steps
-            values[warm] = start + (self.peak - start) * elapsed[warm] / max(1, self.num_warmup_steps)
-            top, elapsed = self.peak, elapsed - self.num_warmup_steps
+        top = self.peak if self.mode == "rewarm" else start
         length = self.new_end - self.at - self.num_warmup_steps
-        decaying = ~warm
-        progress = np.minimum(elapsed[decaying] / length, 1.0)
-        values[decaying] = end + (top - end) * _fraction(self.shape, progress, np)
-        out[after] = values
-        return out
+        return end + (top - end) * _fall(self.shape, (step - self.at - self.num_warmup_steps) / length, xp)

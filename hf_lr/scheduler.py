@@ -179,8 +179,14 @@ def _as_schedule(candidate: Any, index: int | None = None) -> Schedule:
     raise TypeError(f"`schedule{where}` must be a hf_lr Schedule or a callable step -> float, got {candidate!r}")
 
 
+#: type names that earlier versions recorded for a schedule that is now another class's
+RENAMED_TYPES = {"Constant1": "Constant"}
+
+
 def _config_differences(saved: Any, live: Any, prefix: str = "") -> list[str]:
     if isinstance(saved, dict) and isinstance(live, dict):
+        if saved.get("type") in RENAMED_TYPES:
+            saved = {**saved, "type": RENAMED_TYPES[saved["type"]]}
         lines = []
         for key in sorted(set(saved) | set(live), key=str):
             lines += _config_differences(saved.get(key, "<missing>"), live.get(key, "<missing>"), f"{prefix}{key}.")

@@ -7,8 +7,8 @@ multiplier applied to a parameter group's base learning rate. Every schedule her
   by value and describes itself with :meth:`Schedule.config`;
 - has a scalar form, ``schedule(step) -> float``, that uses the same float operations in the same order as
   Transformers' lambdas for the names both libraries share, so the numbers are identical;
-- has a vectorized form, ``schedule.values(steps) -> numpy.ndarray``, written from the same piecewise definition and
-  tested equal to the scalar form on dense grids.
+- has a vectorized form, ``schedule.values(steps) -> numpy.ndarray``; both forms come from one formula,
+  ``_formula(step, xp)`` (see :mod:`hf_lr._forms`), and are tested equal on dense grids.
 
 Schedules whose value depends on an absolute learning rate (an ``lr_end`` or ``min_lr`` given in learning-rate units,
 Noam's absolute mode) are *bound* with :meth:`Schedule.bind` before use. Each absolute argument means what it means in
@@ -19,7 +19,9 @@ their ratios; torch's, timm's and DeepSpeed's floors (``eta_min``, ``lr_min``, .
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -27,6 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hf_lr._forms import Array, Forms, Scalar, as_values
 from hf_lr._validation import (
     MAX_INT,
     check_bool,
@@ -97,12 +100,25 @@ def _from_start(start: float, fraction: Any) -> Any:
     return fraction if start == 0.0 else start + (1.0 - start) * fraction
 
 
-def _linear_warmup(step: int, num_warmup_steps: int, start: float = 0.0) -> float:
-    return _from_start(start, float(step) / float(max(1, num_warmup_steps)))
+def _rise(kind: str, progress: Any, xp: Forms) -> Any:
+    """A warmup shape, from 0 at progress 0 to 1 at progress 1 (Transformers' WSD warmup shapes)."""
+    if kind == "linear":
+        return progress
+    if kind == "cosine":
+        return 0.5 * (1.0 - xp.cos(math.pi * progress))
+    return 1.0 - xp.sqrt(1.0 - progress)  # "1-sqrt"
 
 
-def _linear_warmup_values(steps: np.ndarray, num_warmup_steps: int, start: float = 0.0) -> np.ndarray:
-    return _from_start(start, steps.astype(np.float64) / float(max(1, num_warmup_steps)))
+def _fall(shape: str, progress: Any, xp: Forms, num_cycles: float = 0.5, power: float = 1.0) -> Any:
+    """A decay shape, from 1 at progress 0 to 0 at progress 1 (a cosine of ``num_cycles`` waves; Transformers' order
+    of operations: with the default 0.5 waves, ``pi * 0.5 * 2.0 * progress`` is exactly ``pi * progress``)."""
+    if shape == "cosine":
+        return 0.5 * (1.0 + xp.cos(math.pi * num_cycles * 2.0 * progress))
+    if shape == "linear":
+        return 1.0 - progress
+    if shape == "polynomial":
+        return (1.0 - progress) ** power
+    return 1.0 - xp.sqrt(progress)  # "1-sqrt"
 
 
 #: field metadata of opt-in options added after the first release: recorded in :meth:`Schedule.config` only when set,
@@ -128,7 +144,10 @@ def _chain_post_init(instance: Any, cls: type) -> None:
 class Schedule:
     """Base class of closed-form schedules: ``multiplier = schedule(step)``.
 
-    Subclasses are frozen dataclasses of primitive fields that implement :meth:`__call__` and :meth:`values`.
+    Subclasses are frozen dataclasses of primitive fields that write their formula once, as
+    ``_formula(self, step, xp)`` with the operations of :mod:`hf_lr._forms`; ``schedule(step)`` and
+    :meth:`values` both come from it. (A subclass may instead implement ``__call__`` alone: its values are then
+    computed point by point.)
 
     Example:
         >>> from hf_lr.schedules import LinearWithWarmup
@@ -146,8 +165,12 @@ class Schedule:
     #: the fields that are lengths the original library counts in epochs (see :class:`hf_lr.epochs.Epochs`).
     epoch_fields: ClassVar[tuple[str, ...]] = ()
 
-    def __call__(self, step: int) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _formula(self, step: Any, xp: Forms) -> Any:
+        """The multiplier at ``step``: one int with ``xp=Scalar``, an int64 array with ``xp=Array``."""
+        raise NotImplementedError(f"{type(self).__name__} must define `_formula(step, xp)` or `__call__(step)`")
+
+    def __call__(self, step: int) -> float:
+        return float(self._formula(step, Scalar))
 
     def values(self, steps: Any) -> np.ndarray:
         """Vectorized multipliers at ``steps`` (an integer array-like of non-negative steps)."""
@@ -158,9 +181,16 @@ class Schedule:
         """``values(range(start, stop))``; composites split a range into slices instead of masks (curves)."""
         return self._values(np.arange(start, stop, dtype=np.int64))
 
+    @classmethod
+    def _vectorized(cls) -> bool:
+        """Whether :meth:`values` has a vectorized form (a formula, or its own ``_values``), not a point-by-point one."""
+        return cls._formula is not Schedule._formula or cls._values is not Schedule._values
+
     def _values(self, steps: np.ndarray) -> np.ndarray:
-        # Fallback for schedules with no vectorized formula (user functions): evaluate point by point (mapping over
-        # Python ints is about 2x faster than converting numpy integers one by one).
+        if type(self)._formula is not Schedule._formula:
+            return as_values(self._formula(steps, Array), steps.shape)
+        # A schedule with no formula (user functions): evaluate point by point (mapping over Python ints is about 2x
+        # faster than converting numpy integers one by one).
         return np.fromiter(map(self, steps.ravel().tolist()), dtype=np.float64, count=steps.size).reshape(steps.shape)
 
     def bind(self, base_lr: float, reference_lr: float | None = None) -> Schedule:
@@ -203,17 +233,49 @@ class Schedule:
 
 @dataclasses.dataclass(frozen=True)
 class Constant(Schedule):
-    """Constant multiplier 1: the optimizer's learning rate throughout (Transformers' ``constant``)."""
+    """Constant multiplier 1: the optimizer's learning rate throughout (Transformers' ``constant``), and the
+    building block of ``hold`` phases in joins.
 
-    def __call__(self, step: int) -> float:
+    Example:
+        >>> from hf_lr import Constant
+        >>> Constant()(10**9)
+        1.0
+    """
+
+    def _formula(self, step: Any, xp: Forms) -> Any:
         return 1.0
 
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        return np.ones(steps.shape, dtype=np.float64)
+
+_bisect_right = bisect.bisect_right
+
+
+class _Piecewise(Schedule):
+    """A formula in pieces: piece ``i`` holds from ``bounds[i - 1]`` (0 for the first) up to ``bounds[i]``.
+
+    Subclasses define ``_piece_bounds()`` (increasing steps) and ``_piece(index, step, xp)``, the formula of piece
+    ``index``. A step is dispatched to its piece directly (``schedule(step)`` runs once per optimizer update); many
+    steps through :meth:`hf_lr._forms.Array.piecewise`, each piece on its own steps.
+    """
+
+    @functools.cached_property
+    def _bounds(self) -> tuple[int, ...]:
+        return self._piece_bounds()
+
+    def _piece_bounds(self) -> tuple[int, ...]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _formula(self, step: Any, xp: Forms) -> Any:
+        return xp.piecewise(step, self._bounds, self._piece)
+
+    def __call__(self, step: int) -> float:
+        return float(self._piece(_bisect_right(self._bounds, step), step, Scalar))
 
 
 @dataclasses.dataclass(frozen=True)
-class _LinearWarmup(Schedule):
+class _LinearWarmup(_Piecewise):
     """Mixin of Transformers' names that warm up linearly from 0: the opt-in ``warmup_start_factor``.
 
     Warmup goes linearly from ``warmup_start_factor`` at step 0 to 1 at step ``num_warmup_steps``:
@@ -230,9 +292,17 @@ class _LinearWarmup(Schedule):
             warmup_start_factor=check_float("warmup_start_factor", self.warmup_start_factor, minimum=0.0, maximum=1.0),
         )
 
+    def _piece_bounds(self) -> tuple[int, ...]:
+        return (self.num_warmup_steps,)  # type: ignore[attr-defined]
+
+    def _warmup(self, step: Any, xp: Forms) -> Any:
+        # Transformers' float(current_step) / float(max(1, num_warmup_steps))
+        warmup: int = self.num_warmup_steps  # type: ignore[attr-defined]
+        return _from_start(self.warmup_start_factor, xp.to_float(step) / float(max(1, warmup)))
+
 
 @dataclasses.dataclass(frozen=True)
-class _HoldEnd(Schedule):
+class _HoldEnd(_Piecewise):
     """Mixin of the schedules whose curve continues past their end (a cosine rises again): the opt-in ``hold_end``.
 
     With ``hold_end=True`` the value at every step after :meth:`_end_step` is the value at that step.
@@ -247,11 +317,13 @@ class _HoldEnd(Schedule):
     def _end_step(self) -> int:  # pragma: no cover - each schedule says where it ends
         raise NotImplementedError
 
-    def _held(self, step: int) -> int:
-        return min(step, self._end_step()) if self.hold_end else step
+    def _formula(self, step: Any, xp: Forms) -> Any:
+        return xp.piecewise(xp.minimum(step, self._end_step()) if self.hold_end else step, self._bounds, self._piece)
 
-    def _held_values(self, steps: np.ndarray) -> np.ndarray:
-        return np.minimum(steps, self._end_step()) if self.hold_end else steps
+    def __call__(self, step: int) -> float:
+        if self.hold_end:
+            step = min(step, self._end_step())
+        return float(self._piece(_bisect_right(self._bounds, step), step, Scalar))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,14 +351,8 @@ class ConstantWithWarmup(_LinearWarmup):
         super().__post_init__()
         _set(self, num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps))
 
-    def __call__(self, step: int) -> float:
-        if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
-        return 1.0
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        warm = _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor)
-        return np.where(steps < self.num_warmup_steps, warm, 1.0)
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        return 1.0 if index else self._warmup(step, xp)
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.num_warmup_steps,)
@@ -313,15 +379,12 @@ class _WarmupThenDecay(Schedule):
     def horizon(self) -> int | None:
         return self.num_training_steps
 
-    @property
+    @functools.cached_property
     def _decay_length(self) -> float:
         return float(max(1, self.num_training_steps - self.num_warmup_steps))
 
-    def _progress(self, step: int) -> float:
-        return float(step - self.num_warmup_steps) / self._decay_length
-
-    def _progress_values(self, steps: np.ndarray) -> np.ndarray:
-        return (steps - self.num_warmup_steps).astype(np.float64) / self._decay_length
+    def _progress(self, step: Any, xp: Forms) -> Any:
+        return xp.to_float(step - self.num_warmup_steps) / self._decay_length
 
 
 @dataclasses.dataclass(frozen=True)
@@ -347,15 +410,10 @@ class LinearWithWarmup(_LinearWarmup, _WarmupThenDecay):
         [0.5, 0.75, 1.0, 0.5, 0.0]
     """
 
-    def __call__(self, step: int) -> float:
-        if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
-        return max(0.0, float(self.num_training_steps - step) / self._decay_length)
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        decay = np.maximum(0.0, (self.num_training_steps - steps).astype(np.float64) / self._decay_length)
-        warm = _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor)
-        return np.where(steps < self.num_warmup_steps, warm, decay)
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        if index == 0:
+            return self._warmup(step, xp)
+        return xp.maximum(0.0, xp.to_float(self.num_training_steps - step) / self._decay_length)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -398,20 +456,10 @@ class CosineWithWarmup(_LinearWarmup, _HoldEnd, _WarmupThenDecay):
     def _end_step(self) -> int:
         return self.num_training_steps
 
-    def _wave(self, progress: float) -> float:
-        return 0.5 * (1.0 + math.cos(math.pi * self.num_cycles * 2.0 * progress))
-
-    def __call__(self, step: int) -> float:
-        step = self._held(step)
-        if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
-        return max(0.0, self._wave(self._progress(step)))
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        steps = self._held_values(steps)
-        wave = 0.5 * (1.0 + np.cos(math.pi * self.num_cycles * 2.0 * self._progress_values(steps)))
-        warm = _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor)
-        return np.where(steps < self.num_warmup_steps, warm, np.maximum(0.0, wave))
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        if index == 0:
+            return self._warmup(step, xp)
+        return xp.maximum(0.0, _fall("cosine", self._progress(step, xp), xp, self.num_cycles))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -456,33 +504,12 @@ class CosineWithHardRestarts(_LinearWarmup, _WarmupThenDecay):
         restarts = [w + math.ceil((t - w) * k / self.num_cycles) for k in range(1, count)]
         return tuple(sorted({w, t, *(r for r in restarts if w < r < t)}))
 
-    def __call__(self, step: int) -> float:
-        if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
-        progress = self._progress(step)
-        if progress >= 1.0:
-            return 0.0
-        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((self.num_cycles * progress) % 1.0))))
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        out = np.empty(steps.shape, dtype=np.float64)
-        warm = steps < self.num_warmup_steps
-        out[warm] = _linear_warmup_values(steps[warm], self.num_warmup_steps, self.warmup_start_factor)
-        decaying = ~warm
-        # In place, on the decay steps only; the same operations as the scalar form (products commute exactly).
-        # x - floor(x) equals Python's `x % 1.0` exactly for x >= 0 and is ~20x cheaper than np.mod.
-        x = self._progress_values(steps[decaying])
-        done = x >= 1.0
-        x *= self.num_cycles
-        x -= np.floor(x)
-        x *= math.pi
-        np.cos(x, out=x)
-        x += 1.0
-        x *= 0.5
-        np.maximum(x, 0.0, out=x)
-        x[done] = 0.0
-        out[decaying] = x
-        return out
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        if index == 0:
+            return self._warmup(step, xp)
+        progress = self._progress(step, xp)
+        wave = xp.maximum(0.0, 0.5 * (1.0 + xp.cos(math.pi * xp.frac(self.num_cycles * progress))))
+        return xp.where(progress >= 1.0, 0.0, wave)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -546,31 +573,23 @@ class PolynomialDecay(_LinearWarmup, _WarmupThenDecay):
             raise ValueError("PolynomialDecay needs the group's learning rate: call `.bind(lr)` before evaluating it")
         return self.lr_init
 
-    def __call__(self, step: int) -> float:
-        lr_init = self._lr_init()
-        if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
-        decay_steps = self.num_training_steps - self.num_warmup_steps
-        if step > self.num_training_steps or decay_steps == 0:
+    def _piece_bounds(self) -> tuple[int, ...]:
+        # lr_end after num_training_steps, or right after warmup when the decay phase is empty
+        w, t = self.num_warmup_steps, self.num_training_steps
+        return (w, t + 1 if t > w else w)
+
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        lr_init = self._lr_init()  # unbound: raises at every step
+        if index == 0:
+            return self._warmup(step, xp)
+        if index == 2:
             return self.lr_end / lr_init
+        # Transformers' operations
+        decay_steps = self.num_training_steps - self.num_warmup_steps
         lr_range = lr_init - self.lr_end
         pct_remaining = 1 - (step - self.num_warmup_steps) / decay_steps
         decay = lr_range * pct_remaining**self.power + self.lr_end
         return decay / lr_init
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        lr_init = self._lr_init()
-        decay_steps = self.num_training_steps - self.num_warmup_steps
-        end = self.lr_end / lr_init
-        if decay_steps == 0:
-            decay = np.full(steps.shape, end)
-        else:
-            pct_remaining = 1 - (steps - self.num_warmup_steps) / decay_steps
-            pct_remaining = np.clip(pct_remaining, 0.0, None)  # only used where step <= num_training_steps
-            decay = ((lr_init - self.lr_end) * pct_remaining**self.power + self.lr_end) / lr_init
-            decay = np.where(steps > self.num_training_steps, end, decay)
-        warm = _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor)
-        return np.where(steps < self.num_warmup_steps, warm, decay)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -609,22 +628,12 @@ class InverseSqrt(_LinearWarmup):
                 f"at step num_warmup_steps, got timescale={scale}, num_warmup_steps={warmup}"
             )
 
-    def __call__(self, step: int) -> float:
-        if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        if index == 0:
+            return self._warmup(step, xp)
         assert self.timescale is not None  # set in __post_init__
         shift = self.timescale - self.num_warmup_steps
-        return 1.0 / math.sqrt((step + shift) / self.timescale)
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        assert self.timescale is not None
-        shift = self.timescale - self.num_warmup_steps
-        ratio = np.maximum((steps + shift) / self.timescale, 1e-300)  # clipped only in the masked warmup branch
-        return np.where(
-            steps < self.num_warmup_steps,
-            _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor),
-            1.0 / np.sqrt(ratio),
-        )
+        return 1.0 / xp.sqrt((step + shift) / self.timescale)
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.num_warmup_steps,)
@@ -699,9 +708,9 @@ class _CosineToMinLR(_HoldEnd, _WarmupThenDecay):
             raise ValueError(f"{type(self).__name__} with an absolute `min_lr` must be bound: call `.bind(lr)` first")
         return self.min_lr_rate
 
-    def _floored(self, wave: float) -> float:
+    def _floored(self, wave: Any, xp: Forms) -> Any:
         rate = self._rate()
-        return max(0, wave * (1 - rate) + rate)
+        return xp.maximum(0, wave * (1 - rate) + rate)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -743,20 +752,10 @@ class CosineWithMinLR(_LinearWarmup, _CosineToMinLR):
     def _end_step(self) -> int:
         return self.num_training_steps
 
-    def __call__(self, step: int) -> float:
-        step = self._held(step)
-        if step < self.num_warmup_steps:
-            return _linear_warmup(step, self.num_warmup_steps, self.warmup_start_factor)
-        progress = self._progress(step)
-        return self._floored(0.5 * (1.0 + math.cos(math.pi * self.num_cycles * 2.0 * progress)))
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        rate = self._rate()
-        steps = self._held_values(steps)
-        wave = 0.5 * (1.0 + np.cos(math.pi * self.num_cycles * 2.0 * self._progress_values(steps)))
-        decay = np.maximum(0, wave * (1 - rate) + rate)
-        warm = _linear_warmup_values(steps, self.num_warmup_steps, self.warmup_start_factor)
-        return np.where(steps < self.num_warmup_steps, warm, decay)
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        if index == 0:
+            return self._warmup(step, xp)
+        return self._floored(_fall("cosine", self._progress(step, xp), xp, self.num_cycles), xp)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -802,55 +801,26 @@ class CosineWarmupWithMinLR(_CosineToMinLR):
         super().__post_init__()
         _set(self, warmup_lr_rate=check_optional_float("warmup_lr_rate", self.warmup_lr_rate, minimum=0.0, maximum=1.0))
 
-    def _warmup(self, step: float) -> float:
-        warmup = float(self.num_warmup_steps)
-        if self.warmup_lr_rate is None:
-            return (step + 1.0) / max(1.0, warmup)
-        return self.warmup_lr_rate + (1.0 - self.warmup_lr_rate) * step / max(1, warmup - 1)
-
     def _end_step(self) -> int:
         return self.num_training_steps - 1
 
-    def __call__(self, step: int) -> float:
-        current = float(self._held(step))
-        if current < float(self.num_warmup_steps):
-            return self._warmup(current)
-        progress = (current - float(self.num_warmup_steps) + 1.0) / max(
-            1.0, float(self.num_training_steps) - float(self.num_warmup_steps)
-        )
-        return self._floored(0.5 * (1.0 + math.cos(math.pi * self.num_cycles * 2.0 * progress)))
+    def _piece_bounds(self) -> tuple[int, ...]:
+        # Transformers compares in floats, float(step) < float(num_warmup_steps): the same split for every step, since
+        # num_warmup_steps (<= 2**53) is exact.
+        return (self.num_warmup_steps,)
 
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        rate = self._rate()
-        current = self._held_values(steps).astype(np.float64)
-        warmup = float(self.num_warmup_steps)
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        current, warmup = xp.to_float(step), float(self.num_warmup_steps)
+        if index:
+            progress = (current - warmup + 1.0) / max(1.0, float(self.num_training_steps) - warmup)
+            return self._floored(_fall("cosine", progress, xp, self.num_cycles), xp)
         if self.warmup_lr_rate is None:
-            warm = (current + 1.0) / max(1.0, warmup)
-        else:
-            warm = self.warmup_lr_rate + (1.0 - self.warmup_lr_rate) * current / max(1, warmup - 1)
-        progress = (current - warmup + 1.0) / max(1.0, float(self.num_training_steps) - warmup)
-        wave = 0.5 * (1.0 + np.cos(math.pi * self.num_cycles * 2.0 * progress))
-        return np.where(current < warmup, warm, np.maximum(0, wave * (1 - rate) + rate))
-
-
-def _wsd_warmup(shape: str, progress: Any, xp: Any) -> Any:
-    if shape == "linear":
-        return progress
-    if shape == "cosine":
-        return 0.5 * (1.0 - xp.cos(math.pi * progress))
-    return 1.0 - xp.sqrt(1.0 - progress)
-
-
-def _wsd_decay(shape: str, progress: Any, num_cycles: float, xp: Any) -> Any:
-    if shape == "linear":
-        return 1.0 - progress
-    if shape == "cosine":
-        return 0.5 * (1.0 + xp.cos(math.pi * num_cycles * 2.0 * progress))
-    return 1.0 - xp.sqrt(progress)
+            return (current + 1.0) / max(1.0, warmup)
+        return self.warmup_lr_rate + (1.0 - self.warmup_lr_rate) * current / max(1, warmup - 1)
 
 
 @dataclasses.dataclass(frozen=True)
-class WarmupStableDecay(Schedule):
+class WarmupStableDecay(_Piecewise):
     """Warmup, stable at 1, decay to ``min_lr_ratio``, then ``min_lr_ratio`` (Transformers' ``warmup_stable_decay``).
 
     Warmup and decay shapes are ``"linear"``, ``"cosine"`` or ``"1-sqrt"``; warmup rises from ``min_lr_ratio``.
@@ -946,40 +916,25 @@ class WarmupStableDecay(Schedule):
             num_warmup_steps, num_stable_steps, num_decay_steps, warmup_type, decay_type, min_lr_ratio, num_cycles
         )
 
-    def __call__(self, step: int) -> float:
-        warmup, decay = self.num_warmup_steps, self.num_decay_steps
-        stable: float = math.inf if self.num_stable_steps is None else self.num_stable_steps
-        if step < warmup:
-            progress = float(step) / float(max(1, warmup))
-            factor = _wsd_warmup(self.warmup_type, progress, math)
-        elif step < warmup + stable:
-            return 1.0
-        elif step < warmup + stable + decay:
-            progress = float(step - warmup - stable) / float(max(1, decay))
-            factor = _wsd_decay(self.decay_type, progress, self.num_cycles, math)
-        else:
-            return self.min_lr_ratio
-        return max(0.0, factor * (1.0 - self.min_lr_ratio) + self.min_lr_ratio)
+    def _piece_bounds(self) -> tuple[int, ...]:
+        w, s, d = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
+        return (w,) if s is None else (w, w + s, w + s + d)  # open-ended: stable from the end of warmup on
 
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        warmup, decay = self.num_warmup_steps, self.num_decay_steps
-        # open-ended: a stable phase past every representable step
-        stable = np.iinfo(np.int64).max // 4 if self.num_stable_steps is None else self.num_stable_steps
+    def _piece(self, index: int, step: Any, xp: Forms) -> Any:
+        # Transformers' operations: factor * (1.0 - min_lr_ratio) + min_lr_ratio, clipped at 0.
         ratio = self.min_lr_ratio
-        # Each phase's formula runs on that phase's steps only (the decay is often a tenth of the run; its cosine is
-        # the expensive part), the same elementwise operations as the scalar form.
-        values = np.full(steps.shape, ratio, dtype=np.float64)
-        in_warmup = steps < warmup
-        in_decay = (steps >= warmup + stable) & (steps < warmup + stable + decay)
-        values[(steps >= warmup) & (steps < warmup + stable)] = 1.0
-        if in_warmup.any():
-            progress = np.clip(steps[in_warmup] / float(max(1, warmup)), 0.0, 1.0)
-            values[in_warmup] = np.maximum(0.0, _wsd_warmup(self.warmup_type, progress, np) * (1.0 - ratio) + ratio)
-        if in_decay.any():
-            progress = np.clip((steps[in_decay] - warmup - stable) / float(max(1, decay)), 0.0, 1.0)
-            shape = _wsd_decay(self.decay_type, progress, self.num_cycles, np)
-            values[in_decay] = np.maximum(0.0, shape * (1.0 - ratio) + ratio)
-        return values
+        if index == 0:
+            progress = xp.to_float(step) / float(max(1, self.num_warmup_steps))
+            return xp.maximum(0.0, _rise(self.warmup_type, progress, xp) * (1.0 - ratio) + ratio)
+        if index == 1:
+            return 1.0
+        if index == 2:
+            assert self.num_stable_steps is not None  # the decay phase exists only then
+            progress = xp.to_float(step - self.num_warmup_steps - self.num_stable_steps) / float(
+                max(1, self.num_decay_steps)
+            )
+            return xp.maximum(0.0, _fall(self.decay_type, progress, xp, self.num_cycles) * (1.0 - ratio) + ratio)
+        return ratio
 
     def boundaries(self) -> tuple[int, ...]:
         w, s, d = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
@@ -1076,19 +1031,12 @@ class Noam(Schedule):
             scale = scale / self.group_lr
         return scale
 
-    def __call__(self, step: int) -> float:
-        s = step + 1
+    def _formula(self, step: Any, xp: Forms) -> Any:
+        s = step + 1  # an int, or an int64 array: numpy divides and powers it as float64
         w = self.num_warmup_steps
         if self.mode == "peak":
-            return min(math.sqrt(w / s), s / w)
-        return self._scale() * min(s**-0.5, s * w**-1.5)
-
-    def _values(self, steps: np.ndarray) -> np.ndarray:
-        s = (steps + 1).astype(np.float64)
-        w = self.num_warmup_steps
-        if self.mode == "peak":
-            return np.minimum(np.sqrt(w / s), s / w)
-        return self._scale() * np.minimum(s**-0.5, s * w**-1.5)
+            return xp.minimum(xp.sqrt(w / s), s / w)
+        return self._scale() * xp.minimum(s**-0.5, s * w**-1.5)
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.num_warmup_steps - 1,)

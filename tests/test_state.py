@@ -107,6 +107,30 @@ def test_configuration_mismatch_with_strict_false_warns_and_keeps_the_live_sched
     assert live.schedule_configs()[0]["num_training_steps"] == 2000
 
 
+def _renamed(config: Any, old: str, new: str) -> Any:
+    if isinstance(config, dict):
+        return {
+            key: new if key == "type" and value == old else _renamed(value, old, new) for key, value in config.items()
+        }
+    if isinstance(config, list):
+        return [_renamed(item, old, new) for item in config]
+    return config
+
+
+def test_a_state_recorded_with_the_former_constant1_type_still_loads() -> None:
+    """``Constant1`` (hf_lr.compose) is now ``Constant``: states saved when joins recorded it load unchanged."""
+    from hf_lr.compose import Constant1
+
+    assert Constant1 is hf_lr.schedules.Constant
+    optimizer = make_optimizer()
+    saved = hf_lr.get_scheduler("warmup_hold_decay", optimizer, 2, 20, {"hold_steps": 5}).state_dict()
+    assert '"Constant"' in repr(saved["hf_lr"]["schedules"]).replace("'", '"')
+    saved["hf_lr"]["schedules"] = _renamed(saved["hf_lr"]["schedules"], "Constant", "Constant1")
+    live = hf_lr.get_scheduler("warmup_hold_decay", make_optimizer(), 2, 20, {"hold_steps": 5})
+    live.load_state_dict(_roundtrip(saved))
+    assert live.last_epoch == saved["last_epoch"]
+
+
 def test_a_transformers_lambdalr_state_loads_with_a_warning() -> None:
     """Switching from Transformers to hf_lr mid-training: the step count carries over."""
     optimizer = make_optimizer()
