@@ -6,7 +6,8 @@ entry. Each case knows:
 - ``examples``: concrete ``(num_warmup_steps, num_training_steps, kwargs)`` for resume, state and pickle tests;
 - ``strategy``: a hypothesis strategy of such triples for the property tests;
 - ``shape(w, t, kwargs)``: the promise the schedule makes, ``(peak, end)`` meaning non-decreasing on steps
-  ``[0, peak]`` and non-increasing on ``[peak, end]`` (``(peak, start, end)``: falling on ``[start, end]`` only), or ``None`` when it promises no monotonicity there;
+  ``[0, peak]`` and non-increasing on ``[peak, end]`` (``(peak, start, end)``: falling on ``[start, end]`` only), or
+  ``None`` when it promises no monotonicity there;
 - ``jumps_only_to_one``: its documented discontinuities are restarts, which jump up to the peak;
 - ``continuous``: ``False`` for schedules that are steps by definition (``step``, ``multistep``, ...).
 
