@@ -109,7 +109,7 @@ class _CheckedLoading:
     # live scheduler's holds.
     _IGNORED: ClassVar[frozenset[str]] = frozenset({"verbose"})
     optimizer: Optimizer
-    _last_lr: list[float]
+    _last_lr: list[Any]  # floats read from the groups (torch declares list[float | Tensor])
 
     def _argument(self, key: str) -> str:
         return self._ARGUMENT_NAMES.get(key, key)
@@ -327,7 +327,7 @@ class GreedyLR(_CheckedLoading, ReduceLROnPlateau):
 
     def _validated_config(self, values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
         groups = len(self.optimizer.param_groups)
-        config = {
+        config: dict[str, Any] = {
             "mode": check_choice(name("mode"), values["mode"], ("min", "max")),
             "factor": check_float(
                 name("factor"),
@@ -568,7 +568,7 @@ class CheckedReduceLROnPlateau(_CheckedLoading, ReduceLROnPlateau):
     """
 
     _state_type = "ReduceLROnPlateau"
-    _CONFIG = (
+    _CONFIG: ClassVar[tuple[str, ...]] = (
         "mode",
         "factor",
         "patience",
@@ -685,9 +685,19 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
     """
 
     _state_type = "WarmupReduceLROnPlateau"
-    _CONFIG = (*CheckedReduceLROnPlateau._CONFIG, "num_warmup_steps", "warmup_kind", "warmup_start_factor")
+    _CONFIG: ClassVar[tuple[str, ...]] = (
+        *CheckedReduceLROnPlateau._CONFIG,
+        "num_warmup_steps",
+        "warmup_kind",
+        "warmup_start_factor",
+    )
     _PROGRESS = {**_PLATEAU_PROGRESS, "updates": _count, "base_lrs": _group_lrs}
     _REQUIRED = ("updates", "num_warmup_steps", "base_lrs")
+    # set from the checked arguments (or a loaded state's configuration) by `_warmup_config`
+    num_warmup_steps: int
+    warmup_kind: str
+    warmup_start_factor: float
+    base_lrs: list[float]  # type: ignore[assignment]  # the groups' lrs before warmup, as floats
 
     def __init__(
         self,

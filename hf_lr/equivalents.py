@@ -64,7 +64,7 @@ class _Absolute(Schedule):
         if not base_lr > 0.0:
             # Every value is then proportional to the group's lr (0): the multiplier does not depend on it.
             base_lr = 1.0
-        return dataclasses.replace(self, group_lr=base_lr)  # type: ignore[type-var]
+        return dataclasses.replace(self, group_lr=base_lr)  # type: ignore[type-var, call-arg]
 
     def _lr(self) -> float:
         group_lr = getattr(self, "group_lr", None)

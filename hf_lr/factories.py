@@ -11,7 +11,7 @@ defaults give Transformers' numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
@@ -643,5 +643,5 @@ def get_lambda_schedule(
     if isinstance(lr_lambda, (list, tuple)):
         schedules: Any = [LambdaSchedule(fn) for fn in lr_lambda]
     else:
-        schedules = LambdaSchedule(lr_lambda)
+        schedules = LambdaSchedule(cast(Callable[[int], float], lr_lambda))
     return ScheduleLR(optimizer, schedules, last_epoch, completed_steps=completed_steps, clock=clock)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -138,7 +138,7 @@ def _loss_of(model: nn.Module, batch: Any, loss_fn: Callable[[nn.Module, Any], T
     return loss
 
 
-def _batches(dataloader: Iterable[Any]) -> Iterator[Any]:
+def _batches(dataloader: Iterable[Any]) -> Generator[Any, None, None]:
     """Batches forever (re-iterating the loader); leaving mid-epoch ends the loader's iteration properly."""
     while True:
         iterator = iter(dataloader)

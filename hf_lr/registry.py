@@ -628,7 +628,7 @@ def get_scheduler(
         )
     resume = {"last_epoch": last_epoch, "completed_steps": completed_steps}
     requested = {key: value for key, value in resume.items() if value not in (None, -1)}
-    accepted = getattr(entry.factory, "accepted", frozenset())
+    accepted: frozenset[str] = getattr(entry.factory, "accepted", frozenset())
     for key, value in requested.items():
         if key not in accepted:
             raise ValueError(f"schedule {entry.name!r} does not support `{key}` (got {key}={value})")

@@ -252,6 +252,12 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
         [0.0, 0.05, 0.1, 0.0875]
     """
 
+    # After `_initial_step` the base and last learning rates are floats (tensor lrs are read as floats) and the
+    # lambdas are the bound schedules; torch declares the wider types.
+    base_lrs: list[float]  # type: ignore[assignment]
+    _last_lr: list[float]  # type: ignore[assignment]
+    lr_lambdas: list[Schedule]  # type: ignore[assignment]
+
     def __init__(
         self,
         optimizer: Optimizer,
@@ -497,7 +503,7 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
         """
         mode = check_choice("mode", mode, ("stretch", "rewarm"))
         at = self._at()
-        options = (
+        options: dict[str, Any] = (
             {"num_warmup_steps": num_warmup_steps, "peak": peak, "shape": shape, "end": end} if mode == "rewarm" else {}
         )
         if mode == "stretch" and (num_warmup_steps or end is not None):
@@ -695,12 +701,13 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             raise
         self._last_lr = last_lrs
         self._overrun_warned = self._horizon is not None and last_epoch > self._horizon
-        growing = self._horizon is not None and self._target_size is not None and self._target_size > self._horizon
-        if self._extension_on_load is not None and growing and last_epoch >= 0:
+        target = self._target_size
+        growing = self._horizon is not None and target is not None and target > self._horizon
+        if self._extension_on_load is not None and target is not None and growing and last_epoch >= 0:
             options = dict(self._extension_on_load)
             if options["mode"] == "rewarm" and "num_warmup_steps" not in options:  # the new run's own warmup
                 options["num_warmup_steps"] = (self.source or {}).get("live_num_warmup_steps") or 0
-            self.extend(self._target_size, **options)
+            self.extend(target, **options)
 
     @property
     def _target_size(self) -> int | None:
@@ -752,5 +759,5 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
                 f"allow_extension(): the live num_training_steps={live_total} does not extend the saved schedule, "
                 f"which ends at {horizon}"
             )
-        live = {"live_num_training_steps": live_total, "live_num_warmup_steps": source.get("num_warmup_steps")}
-        return rebuilt, {**saved_source, **live}
+        sizes = {"live_num_training_steps": live_total, "live_num_warmup_steps": source.get("num_warmup_steps")}
+        return rebuilt, {**saved_source, **sizes}

@@ -6,7 +6,8 @@ entry. Each case knows:
 - ``examples``: concrete ``(num_warmup_steps, num_training_steps, kwargs)`` for resume, state and pickle tests;
 - ``strategy``: a hypothesis strategy of such triples for the property tests;
 - ``shape(w, t, kwargs)``: the promise the schedule makes, ``(peak, end)`` meaning non-decreasing on steps
-  ``[0, peak]`` and non-increasing on ``[peak, end]``, or ``None`` when it promises no monotonicity there;
+  ``[0, peak]`` and non-increasing on ``[peak, end]`` (``(peak, start, end)``: falling on ``[start, end]`` only), or
+  ``None`` when it promises no monotonicity there;
 - ``jumps_only_to_one``: its documented discontinuities are restarts, which jump up to the peak;
 - ``continuous``: ``False`` for schedules that are steps by definition (``step``, ``multistep``, ...).
 
@@ -37,7 +38,7 @@ def halving_every_ten(step: int) -> float:
 class Case:
     examples: tuple[Triple, ...]
     strategy: Any
-    shape: Callable[[int, int, dict[str, Any]], tuple[int, int] | None] = lambda w, t, kw: None
+    shape: Callable[[int, int, dict[str, Any]], tuple[int, ...] | None] = lambda w, t, kw: None
     jumps_only_to_one: bool = False
     closed_form: bool = True
     continuous: bool = True
@@ -62,8 +63,11 @@ def _cosine_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int] | None:
     return (w, t) if kw.get("num_cycles", 0.5) <= 0.5 else None
 
 
-def _warmup_lr_rate_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int] | None:
-    return (max(w - 1, 0), t - 1) if kw.get("num_cycles", 0.5) <= 0.5 else None
+def _warmup_lr_rate_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int, int] | None:
+    # Transformers' curve rises over the warmup steps 0..w-1 and falls over w..t-1 (the floor is reached at t-1), but
+    # neither phase reaches 1: the decay's first value has progress 1/(t-w) already, so the step from w-1 to w may go
+    # either way (w=1, t=2, num_cycles=0.25, warmup_lr_rate=0.1: 0.1 then 0.5). No promise across that junction.
+    return (max(w - 1, 0), w, t - 1) if kw.get("num_cycles", 0.5) <= 0.5 else None
 
 
 def _wsd_shape(w: int, t: int, kw: dict[str, Any]) -> tuple[int, int] | None:

@@ -137,6 +137,9 @@ class HfLrTrainerMixin:
 
     _group_learning_rates: list[float] | None = None
     _logs_groups: bool | None = None
+    # Trainer's own attributes, set by Trainer.__init__ / create_scheduler
+    lr_scheduler: Any
+    _created_lr_scheduler: bool
 
     def _get_learning_rate(self) -> float:
         # Trainer reads group 0's lr here, after the optimizer update and before the scheduler steps: the other groups
