@@ -270,8 +270,12 @@ class CosineAnnealingWarmRestarts(_Absolute):
             group_lr=check_optional_float("group_lr", self.group_lr, minimum=0.0),
         )
 
-    _ratio = CosineAnnealing._ratio
-    needs_base_lr = CosineAnnealing.needs_base_lr
+    @property
+    def needs_base_lr(self) -> bool:  # type: ignore[override]
+        return self.eta_min > 0.0
+
+    def _ratio(self) -> float:  # CosineAnnealing's floor, as a ratio of the group's lr
+        return 0.0 if self.eta_min == 0.0 else self.eta_min / self._lr()
 
     def _formula(self, step: Any, xp: Forms) -> Any:
         r = self._ratio()
