@@ -719,6 +719,13 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
                 "arguments to rebuild the saved one); build the scheduler with the saved size, load the state, then "
                 "call extend() instead"
             )
+        from hf_lr.registry import build_schedule, get_schedule_entry  # the registry imports this module
+
+        saved_kwargs = saved_source.get("scheduler_specific_kwargs")
+        if isinstance(saved_kwargs, Mapping) and saved_source.get("name") == source.get("name"):
+            # a state saved before a parameter was renamed records its former name
+            saved_kwargs = get_schedule_entry(source["name"]).current_names(saved_kwargs)
+            saved_source = {**saved_source, "scheduler_specific_kwargs": saved_kwargs}
         same = ("name", "scheduler_specific_kwargs")
         changed = [key for key in same if saved_source.get(key) != source.get(key)]
         if changed:
@@ -726,8 +733,6 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
                 "allow_extension() extends a run of the same schedule; the saved state differs in "
                 + ", ".join(f"{key}: saved {saved_source.get(key)!r}, live {source.get(key)!r}" for key in changed)
             )
-        from hf_lr.registry import build_schedule  # the registry imports this module
-
         saved_total, live_total = saved_source.get("num_training_steps"), source.get("num_training_steps")
         base = build_schedule(
             saved_source["name"],
