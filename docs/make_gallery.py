@@ -54,7 +54,7 @@ GALLERY: dict[str, tuple[int | None, int | None, dict[str, Any]]] = {
         {"t_initial": 300, "cycle_limit": 3, "cycle_decay": 0.6, "lr_min": 0.05, "warmup_lr_init": 0.01},
     ),
     "tri_stage": (W, T, {"hold_steps": 300, "init_lr_scale": 0.05, "final_lr_scale": 0.02}),
-    "warmup_hold_decay": (W, T, {"hold_steps": 300, "decay": "cosine", "min_lr_ratio": 0.05}),
+    "warmup_hold_decay": (W, T, {"hold_steps": 300, "decay_type": "cosine", "min_lr_ratio": 0.05}),
     "deepspeed_warmup": (W, None, {"warmup_min_lr": 0.0}),
     "deepspeed_warmup_decay": (W, T, {"warmup_type": "log"}),
 }

@@ -16,6 +16,7 @@ import math
 import numbers
 import re
 import reprlib
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -168,7 +169,7 @@ def check_base_lr(value: Any, *, where: str) -> float:
 def user_names(**names: str) -> Iterator[None]:
     """Re-raise a builder's ``TypeError``/``ValueError`` naming the arguments the user passed, not the internal ones.
 
-    ``names`` maps an internal parameter name (``Warmup``'s ``kind``) to what the user passed (``warmup_kind``), or to
+    ``names`` maps an internal parameter name (``Warmup``'s ``kind``) to what the user passed (``warmup_type``), or to
     the expression it was derived from (``num_training_steps - num_warmup_steps``); messages name arguments as
     ```name``` and ``name=value`` (see :mod:`hf_lr._validation`).
     """
@@ -182,3 +183,21 @@ def user_names(**names: str) -> Iterator[None]:
         if message == str(error):
             raise
         raise type(error)(message) from None
+
+
+def renamed_argument(kwargs: dict[str, Any], old: str, new: str, value: Any, default: Any, where: str) -> Any:
+    """The value of argument ``new``, or of its former name ``old`` if ``kwargs`` has it (popped, with a
+    ``FutureWarning``); both at once is a ``TypeError``."""
+    if old not in kwargs:
+        return value
+    old_value = kwargs.pop(old)
+    if value != default:
+        raise TypeError(
+            f"{where}: pass `{new}` only (`{old}` is its former name), got {old}={old_value!r}, {new}={value!r}"
+        )
+    warnings.warn(
+        f"{where}: `{old}` is now called `{new}`; `{old}` will stop working in a future release",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return old_value

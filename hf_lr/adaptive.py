@@ -27,7 +27,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from hf_lr._forms import Scalar
-from hf_lr._validation import check_base_lr, check_bool, check_choice, check_float, check_int
+from hf_lr._validation import check_base_lr, check_bool, check_choice, check_float, check_int, renamed_argument
 from hf_lr.compose import WARMUP_KINDS, _ramp
 from hf_lr.scheduler import STATE_FORMAT, ScheduleMismatchError, _CountsUpdates
 
@@ -108,6 +108,8 @@ class _CheckedLoading:
     # Saved, but nothing to restore: `verbose` (GreedyLR's, older torch's plateau's) is a printing preference, and the
     # live scheduler's holds.
     _IGNORED: ClassVar[frozenset[str]] = frozenset({"verbose"})
+    # A key's former name -> its name, for states saved before a rename.
+    _RENAMED_KEYS: ClassVar[dict[str, str]] = {}
     optimizer: Optimizer
     _last_lr: list[Any]  # floats read from the groups (torch declares list[float | Tensor])
 
@@ -128,6 +130,7 @@ class _CheckedLoading:
         """Check a state against this scheduler; return the attributes to restore (nothing is changed here)."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"`state_dict` must be a dict, got {type(state_dict).__name__}")
+        state_dict = {self._RENAMED_KEYS.get(key, key): value for key, value in state_dict.items()}
         kind = self._state_type
         record = state_dict.get(STATE_RECORD)
         if record is not None:
@@ -662,8 +665,8 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
             The optimizer whose learning rates are scheduled.
         num_warmup_steps (`int`):
             Updates of warmup (0: none).
-        warmup_kind (`str`, *optional*, defaults to `"linear"`):
-            The warmup's shape (see :class:`~hf_lr.compose.Warmup`).
+        warmup_type (`str`, *optional*, defaults to `"linear"`):
+            The warmup's shape (see :class:`~hf_lr.compose.Warmup`); formerly `warmup_kind`.
         warmup_start_factor (`float`, *optional*, defaults to 0.0):
             The fraction of each group's learning rate at the first update.
         kwargs:
@@ -688,14 +691,15 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
     _CONFIG: ClassVar[tuple[str, ...]] = (
         *CheckedReduceLROnPlateau._CONFIG,
         "num_warmup_steps",
-        "warmup_kind",
+        "warmup_type",
         "warmup_start_factor",
     )
+    _RENAMED_KEYS: ClassVar[dict[str, str]] = {"warmup_kind": "warmup_type"}  # states saved before the rename
     _PROGRESS = {**_PLATEAU_PROGRESS, "updates": _count, "base_lrs": _group_lrs}
     _REQUIRED = ("updates", "num_warmup_steps", "base_lrs")
     # set from the checked arguments (or a loaded state's configuration) by `_warmup_config`
     num_warmup_steps: int
-    warmup_kind: str
+    warmup_type: str
     warmup_start_factor: float
     base_lrs: list[float]  # type: ignore[assignment]  # the groups' lrs before warmup, as floats
 
@@ -703,14 +707,15 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
         self,
         optimizer: Optimizer,
         num_warmup_steps: int,
-        warmup_kind: str = "linear",
+        warmup_type: str = "linear",
         warmup_start_factor: float = 0.0,
         **kwargs: Any,
     ) -> None:
+        warmup_type = renamed_argument(kwargs, "warmup_kind", "warmup_type", warmup_type, "linear", type(self).__name__)
         self.base_lrs = _check_optimizer(optimizer)
         arguments = {
             "num_warmup_steps": num_warmup_steps,
-            "warmup_kind": warmup_kind,
+            "warmup_type": warmup_type,
             "warmup_start_factor": warmup_start_factor,
         }
         self.__dict__.update(_warmup_config(arguments, self._argument))
@@ -734,7 +739,7 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
 
     def _apply_warmup(self) -> None:
         factor = (
-            _ramp(self.warmup_kind, self.updates, self.num_warmup_steps, self.warmup_start_factor, Scalar)
+            _ramp(self.warmup_type, self.updates, self.num_warmup_steps, self.warmup_start_factor, Scalar)
             if self.in_warmup
             else 1.0
         )
@@ -765,12 +770,12 @@ class WarmupReduceLROnPlateau(_CountsUpdates, CheckedReduceLROnPlateau):
 def _warmup_config(values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
     config = {
         "num_warmup_steps": check_int(name("num_warmup_steps"), values["num_warmup_steps"]),
-        "warmup_kind": check_choice(name("warmup_kind"), values["warmup_kind"], WARMUP_KINDS),
+        "warmup_type": check_choice(name("warmup_type"), values["warmup_type"], WARMUP_KINDS),
         "warmup_start_factor": check_float(
             name("warmup_start_factor"), values["warmup_start_factor"], minimum=0.0, maximum=1.0
         ),
     }
-    if config["warmup_kind"] == "exponential" and config["warmup_start_factor"] == 0.0:
+    if config["warmup_type"] == "exponential" and config["warmup_start_factor"] == 0.0:
         raise ValueError(f"an exponential warmup needs `{name('warmup_start_factor')}` > 0, got 0.0")
     return config
 
@@ -778,7 +783,7 @@ def _warmup_config(values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
 def get_warmup_reduce_on_plateau_schedule(
     optimizer: Optimizer,
     num_warmup_steps: int,
-    warmup_kind: str = "linear",
+    warmup_type: str = "linear",
     warmup_start_factor: float = 0.0,
     **kwargs: Any,
 ) -> WarmupReduceLROnPlateau:
@@ -793,4 +798,7 @@ def get_warmup_reduce_on_plateau_schedule(
         >>> scheduler.get_last_lr()
         [0.0]
     """
-    return WarmupReduceLROnPlateau(optimizer, num_warmup_steps, warmup_kind, warmup_start_factor, **kwargs)
+    warmup_type = renamed_argument(
+        kwargs, "warmup_kind", "warmup_type", warmup_type, "linear", "get_warmup_reduce_on_plateau_schedule"
+    )
+    return WarmupReduceLROnPlateau(optimizer, num_warmup_steps, warmup_type, warmup_start_factor, **kwargs)

@@ -505,10 +505,10 @@ def _warmup_hold_decay(
     num_warmup_steps: int,
     num_training_steps: int,
     hold_steps: int = 0,
-    decay: str = "cosine",
+    decay_type: str = "cosine",
     power: float = 1.0,
     min_lr_ratio: float = 0.0,
-    warmup_kind: str = "linear",
+    warmup_type: str = "linear",
 ) -> Schedule:
     decay_steps = num_training_steps - num_warmup_steps - check_int("hold_steps", hold_steps)
     if decay_steps < 1:
@@ -516,8 +516,8 @@ def _warmup_hold_decay(
             "`num_warmup_steps + hold_steps` must be < `num_training_steps`, got "
             f"num_warmup_steps={num_warmup_steps}, hold_steps={hold_steps}, num_training_steps={num_training_steps}"
         )
-    with user_names(shape="decay", end="min_lr_ratio", kind="warmup_kind"):
-        tail: Schedule = Decay(decay_steps, decay, end=min_lr_ratio, power=power)
+    with user_names(shape="decay_type", end="min_lr_ratio", kind="warmup_type"):
+        tail: Schedule = Decay(decay_steps, decay_type, end=min_lr_ratio, power=power)
         if hold_steps:
             tail = Join((Constant(), tail), (hold_steps,))
-        return Warmup(tail, num_warmup_steps, kind=warmup_kind)
+        return Warmup(tail, num_warmup_steps, kind=warmup_type)

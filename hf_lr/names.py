@@ -93,7 +93,7 @@ class WithWarmup:
             parameters[self.length] = None
         if self._counts_epochs():
             parameters.update(steps_per_epoch=None, staircase=False)
-        return {**parameters, "warmup_kind": "linear", "warmup_start_factor": 0.0}
+        return {**parameters, "warmup_type": "linear", "warmup_start_factor": 0.0}
 
     def _counts_epochs(self) -> bool:
         return bool(getattr(self.build, "epoch_fields", ()))
@@ -102,7 +102,7 @@ class WithWarmup:
         self,
         num_warmup_steps: int | None = None,
         num_training_steps: int | None = None,
-        warmup_kind: str = "linear",
+        warmup_type: str = "linear",
         warmup_start_factor: float = 0.0,
         **kwargs: Any,
     ) -> Schedule:
@@ -130,8 +130,8 @@ class WithWarmup:
                 )
         with user_names(**derived):
             schedule = in_epochs(self.build(**kwargs), **epochs)
-        with user_names(kind="warmup_kind", start_factor="warmup_start_factor"):
-            warmed = Warmup(schedule, warmup_steps, kind=warmup_kind, start_factor=warmup_start_factor)
+        with user_names(kind="warmup_type", start_factor="warmup_start_factor"):
+            warmed = Warmup(schedule, warmup_steps, kind=warmup_type, start_factor=warmup_start_factor)
         if warmed.num_warmup_steps or warmed.kind != "linear" or warmed.start_factor:
             return warmed
         return schedule  # no warmup: the bare schedule (its configuration as before)
@@ -154,6 +154,7 @@ def _torch_style(
         warmup=OPTIONAL,
         training=OPTIONAL if length else UNUSED,
         per_group=per_group,
+        renamed={"warmup_kind": "warmup_type"},
     )
 
 
@@ -230,13 +231,15 @@ BUILTIN_ENTRIES: tuple[ScheduleEntry, ...] = (
         "warmup_hold_decay",
         _warmup_hold_decay,
         "NeMo-style warmup, hold for hold_steps, then decay (cosine/linear/polynomial/...) to min_lr_ratio at T",
+        renamed={"decay": "decay_type", "warmup_kind": "warmup_type"},
     ),
     metric_entry(
         "reduce_lr_on_plateau_with_warmup",
         get_warmup_reduce_on_plateau_schedule,
         "warmup over the first optimizer updates (it hooks optimizer.step), then ReduceLROnPlateau (step(metric))",
         warmup=REQUIRED,
-        parameters={**_PLATEAU, "warmup_kind": "linear", "warmup_start_factor": 0.0},
+        parameters={**_PLATEAU, "warmup_type": "linear", "warmup_start_factor": 0.0},
+        renamed={"warmup_kind": "warmup_type"},
     ),
     # torch's schedulers, closed form, behind an optional warmup
     _torch_style("exponential", ExponentialDecay, "torch ExponentialLR: gamma**step"),

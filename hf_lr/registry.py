@@ -69,6 +69,8 @@ class ScheduleEntry:
         metric_driven (`bool`): whether it builds a ``ReduceLROnPlateau``-like scheduler stepped with a metric.
         per_group (`frozenset[str]`): the parameters that also take a list with one value per parameter group (as
             torch's do); :func:`get_scheduler` then builds one schedule per group.
+        renamed (`dict[str, str]`): former parameter names and their current ones; the former still work, with a
+            ``FutureWarning``.
     """
 
     name: str
@@ -82,6 +84,7 @@ class ScheduleEntry:
     source: str = "builtin"
     metric_driven: bool = False
     per_group: frozenset[str] = frozenset()
+    renamed: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def closed_form(self) -> bool:
@@ -99,22 +102,43 @@ class ScheduleEntry:
 
     def check_parameters(self, kwargs: Mapping[str, Any]) -> None:
         """Raise ``TypeError`` for an argument the name does not take, or a required one that is missing."""
-        unknown = sorted(set(kwargs) - set(self.parameters))
+        unknown = sorted(set(kwargs) - set(self.parameters) - set(self.renamed))
         if unknown and not self.var_keyword:
             raise TypeError(
                 f"schedule {self.name!r} got unknown argument(s) {', '.join(map(repr, unknown))} in "
                 f"`scheduler_specific_kwargs`; it accepts: {', '.join(self.parameters) or 'none'}"
             )
+        given = {self.renamed.get(name, name) for name in kwargs}
         missing = [
             name
             for name, default in self.parameters.items()
-            if default is inspect.Parameter.empty and name not in kwargs
+            if default is inspect.Parameter.empty and name not in given
         ]
         if missing:
             raise TypeError(
                 f"schedule {self.name!r} requires {', '.join(map(repr, missing))} in `scheduler_specific_kwargs` "
                 f"(its parameters: {self.signature()})"
             )
+
+    def current_names(self, kwargs: Mapping[str, Any], *, warn: bool = False) -> dict[str, Any]:
+        """``kwargs`` with former parameter names replaced by the current ones (see ``renamed``)."""
+        out = dict(kwargs)
+        for old, new in self.renamed.items():
+            if old in out:
+                if new in out:
+                    raise TypeError(
+                        f"schedule {self.name!r}: pass `{new}` only (`{old}` is its former name), got "
+                        f"{old}={out[old]!r}, {new}={out[new]!r}"
+                    )
+                if warn:
+                    warnings.warn(
+                        f"schedule {self.name!r}: `{old}` is now called `{new}`; `{old}` will stop working in a future "
+                        "release",
+                        FutureWarning,
+                        stacklevel=4,
+                    )
+                out[new] = out.pop(old)
+        return out
 
     def _step_usage(self) -> tuple[tuple[str, str], ...]:
         return (("num_warmup_steps", self.warmup), ("num_training_steps", self.training))
@@ -141,6 +165,7 @@ class ScheduleEntry:
                     "`scheduler_specific_kwargs`"
                 )
         self.check_parameters(kwargs)
+        kwargs = self.current_names(kwargs, warn=True)
         values = {"num_warmup_steps": num_warmup_steps, "num_training_steps": num_training_steps}
         values = {arg: check_optional_int(arg, value) for arg, value in values.items()}
         for arg, usage in self._step_usage():
@@ -206,6 +231,7 @@ def closed_form_entry(
     warmup: str = REQUIRED,
     training: str = REQUIRED,
     per_group: tuple[str, ...] = (),
+    renamed: Mapping[str, str] | None = None,
 ) -> ScheduleEntry:
     """The entry of a closed-form name: ``build(**kwargs)`` returns its :class:`Schedule`.
 
@@ -227,6 +253,7 @@ def closed_form_entry(
         parameters=parameters,
         var_keyword=var_keyword,
         per_group=frozenset(per_group),
+        renamed=dict(renamed or {}),
     )
 
 
@@ -237,6 +264,7 @@ def metric_entry(
     *,
     warmup: str = UNUSED,
     parameters: Mapping[str, Any] | None = None,
+    renamed: Mapping[str, str] | None = None,
 ) -> ScheduleEntry:
     """The entry of a metric-driven name: ``factory(optimizer, **kwargs)`` returns a scheduler stepped with a metric.
 
@@ -252,6 +280,7 @@ def metric_entry(
         training=UNUSED,
         parameters=dict(parameters),
         metric_driven=True,
+        renamed=dict(renamed or {}),
     )
 
 
@@ -617,7 +646,9 @@ def get_scheduler(
             "name": entry.name,
             "num_warmup_steps": check_optional_int("num_warmup_steps", num_warmup_steps),
             "num_training_steps": check_optional_int("num_training_steps", num_training_steps),
-            "scheduler_specific_kwargs": {k: _plain_value(v) for k, v in (scheduler_specific_kwargs or {}).items()},
+            "scheduler_specific_kwargs": {
+                k: _plain_value(v) for k, v in entry.current_names(scheduler_specific_kwargs or {}).items()
+            },
         }
         return scheduler
     assert entry.factory is not None

@@ -12,7 +12,7 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler
 
-from hf_lr._validation import check_base_lr, check_choice, check_int
+from hf_lr._validation import check_base_lr, check_choice, check_int, renamed_argument
 from hf_lr.extension import EXTENSION_SHAPES, Extension
 from hf_lr.schedules import LambdaSchedule, Schedule, WarmupStableDecay
 
@@ -77,6 +77,11 @@ def _rebuild(schedule: Schedule, layers: list[dict[str, Any]]) -> Schedule:
     for layer in reversed(layers):
         schedule = Extension(schedule, **layer)
     return schedule
+
+
+def _no_more_arguments(where: str, former: dict[str, Any]) -> None:
+    if former:
+        raise TypeError(f"{where} got unexpected keyword argument(s) {', '.join(map(repr, sorted(former)))}")
 
 
 def resolve_last_epoch(last_epoch: int = -1, completed_steps: int | None = None) -> int:
@@ -463,14 +468,15 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
         *,
         num_warmup_steps: int = 0,
         peak: float = 1.0,
-        shape: str = "cosine",
+        decay_type: str = "cosine",
         end: float | None = None,
+        **former: Any,
     ) -> None:
         """Extend the run to `num_training_steps` updates from the current update, without a jump in the lr.
 
         ``mode="stretch"``: the rest of the curve, from here to its old end, is stretched to end at
         `num_training_steps` (same shape, same end value). ``mode="rewarm"``: warm up linearly from the current lr to
-        `peak` times the base lr over `num_warmup_steps` updates, then decay (`shape`) to `end` (default: the old
+        `peak` times the base lr over `num_warmup_steps` updates, then decay (`decay_type`) to `end` (default: the old
         curve's end value) at `num_training_steps`. The change is a closed-form :class:`~hf_lr.extension.Extension`
         of the schedule, recorded in :meth:`state_dict`; a scheduler built with the original arguments loads that
         state and follows the extended curve. See :meth:`allow_extension` to extend when resuming with new arguments.
@@ -484,7 +490,7 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
                 The re-warmup length (``"rewarm"``).
             peak (`float`, *optional*, defaults to 1.0):
                 The re-warmup's target multiplier of the base lr (``"rewarm"``).
-            shape (`str`, *optional*, defaults to `"cosine"`):
+            decay_type (`str`, *optional*, defaults to `"cosine"`):
                 The decay after re-warmup: ``"linear"``, ``"cosine"`` or ``"1-sqrt"``.
             end (`float`, *optional*):
                 The final multiplier after re-warmup.
@@ -501,10 +507,14 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             >>> lrs[0], lrs[4], lrs[14]  # updates 6, 10 and 20 (the new end)
             (0.4667, 0.3333, 0.0)
         """
+        decay_type = renamed_argument(former, "shape", "decay_type", decay_type, "cosine", "extend()")
+        _no_more_arguments("extend()", former)
         mode = check_choice("mode", mode, ("stretch", "rewarm"))
         at = self._at()
         options: dict[str, Any] = (
-            {"num_warmup_steps": num_warmup_steps, "peak": peak, "shape": shape, "end": end} if mode == "rewarm" else {}
+            {"num_warmup_steps": num_warmup_steps, "peak": peak, "shape": decay_type, "end": end}
+            if mode == "rewarm"
+            else {}
         )
         if mode == "stretch" and (num_warmup_steps or end is not None):
             raise ValueError(
@@ -517,13 +527,13 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
         )
 
     def start_decay(
-        self, num_decay_steps: int | None = None, shape: str | None = None, end: float | None = None
+        self, num_decay_steps: int | None = None, decay_type: str | None = None, end: float | None = None, **former: Any
     ) -> None:
         """Start the cooldown now: decay from the current lr to `end` over `num_decay_steps` updates (WSD-style).
 
         For an open-ended ``warmup_stable_decay`` (no ``num_training_steps``), the defaults are its own
         ``num_decay_steps``, ``decay_type`` (``"linear"``, ``"cosine"``, ``"1-sqrt"``) and ``min_lr_ratio``;
-        otherwise `num_decay_steps` is required, `shape` defaults to ``"cosine"`` and `end` to 0. Recorded in
+        otherwise `num_decay_steps` is required, `decay_type` defaults to ``"cosine"`` and `end` to 0. Recorded in
         :meth:`state_dict`, like :meth:`extend`; usable from a Trainer callback.
 
         Example:
@@ -541,6 +551,9 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             >>> lrs
             [0.75, 0.5, 0.25, 0.0]
         """
+        if "shape" in former:
+            decay_type = renamed_argument(former, "shape", "decay_type", decay_type, None, "start_decay()")
+        _no_more_arguments("start_decay()", former)
         at = self._at()
 
         def decay(schedule: Schedule) -> Schedule:
@@ -551,8 +564,8 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
                     "`num_decay_steps` is required (only an open-ended warmup_stable_decay has its own), got None"
                 )
             steps = check_int("num_decay_steps", steps, minimum=1)
-            shape_ = shape if shape is not None else (own.decay_type if own else "cosine")
-            shape_ = check_choice("shape", shape_, EXTENSION_SHAPES)
+            shape_ = decay_type if decay_type is not None else (own.decay_type if own else "cosine")
+            shape_ = check_choice("decay_type", shape_, EXTENSION_SHAPES)
             end_ = end if end is not None else (own.min_lr_ratio if own else 0.0)
             return Extension(schedule, at=at, new_end=at + steps, mode="decay", shape=shape_, end=end_)
 
@@ -580,10 +593,14 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             (60, 200)
         """
         check_choice("mode", mode, ("stretch", "rewarm"))
-        unknown = sorted(set(options) - {"num_warmup_steps", "peak", "shape", "end"})
+        if "shape" in options:
+            options["decay_type"] = renamed_argument(
+                options, "shape", "decay_type", "cosine", "cosine", "allow_extension()"
+            )
+        unknown = sorted(set(options) - {"num_warmup_steps", "peak", "decay_type", "end"})
         if unknown:
             raise TypeError(
-                f"allow_extension() got unknown option(s) {unknown}; it takes num_warmup_steps, peak, shape, end"
+                f"allow_extension() got unknown option(s) {unknown}; it takes num_warmup_steps, peak, decay_type, end"
             )
         self._extension_on_load = {"mode": mode, **options}
 
@@ -732,6 +749,13 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
                 "arguments to rebuild the saved one); build the scheduler with the saved size, load the state, then "
                 "call extend() instead"
             )
+        from hf_lr.registry import build_schedule, get_schedule_entry  # the registry imports this module
+
+        saved_kwargs = saved_source.get("scheduler_specific_kwargs")
+        if isinstance(saved_kwargs, Mapping) and saved_source.get("name") == source.get("name"):
+            # a state saved before a parameter was renamed records its former name
+            saved_kwargs = get_schedule_entry(source["name"]).current_names(saved_kwargs)
+            saved_source = {**saved_source, "scheduler_specific_kwargs": saved_kwargs}
         same = ("name", "scheduler_specific_kwargs")
         changed = [key for key in same if saved_source.get(key) != source.get(key)]
         if changed:
@@ -739,8 +763,6 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
                 "allow_extension() extends a run of the same schedule; the saved state differs in "
                 + ", ".join(f"{key}: saved {saved_source.get(key)!r}, live {source.get(key)!r}" for key in changed)
             )
-        from hf_lr.registry import build_schedule  # the registry imports this module
-
         saved_total, live_total = saved_source.get("num_training_steps"), source.get("num_training_steps")
         base = build_schedule(
             saved_source["name"],

@@ -254,7 +254,7 @@ CASES: dict[str, Case] = {
     ),
     "greedy": Case(((None, None, {"patience": 1, "min_lr": 1e-4}),), st.just((None, None, {})), closed_form=False),
     "exponential": Case(
-        ((None, None, {"gamma": 0.9}), (5, None, {"gamma": 0.95, "warmup_kind": "cosine"})),
+        ((None, None, {"gamma": 0.9}), (5, None, {"gamma": 0.95, "warmup_type": "cosine"})),
         _optional_warmup(st.fixed_dictionaries({"gamma": gammas})),
         _after_warmup,
     ),
@@ -436,8 +436,8 @@ CASES: dict[str, Case] = {
     "warmup_hold_decay": Case(
         (
             (2, 20, {"hold_steps": 5}),
-            (0, 10, {"decay": "linear", "min_lr_ratio": 0.1}),
-            (3, 15, {"decay": "polynomial", "power": 2.0, "warmup_kind": "cosine"}),
+            (0, 10, {"decay_type": "linear", "min_lr_ratio": 0.1}),
+            (3, 15, {"decay_type": "polynomial", "power": 2.0, "warmup_type": "cosine"}),
         ),
         st.tuples(
             st.integers(0, 100),
@@ -445,7 +445,7 @@ CASES: dict[str, Case] = {
             st.integers(1, 300),
             st.sampled_from(["linear", "cosine", "polynomial", "1-sqrt"]),
             rates,
-        ).map(lambda p: (p[0], p[0] + p[1] + p[2], {"hold_steps": p[1], "decay": p[3], "min_lr_ratio": p[4]})),
+        ).map(lambda p: (p[0], p[0] + p[1] + p[2], {"hold_steps": p[1], "decay_type": p[3], "min_lr_ratio": p[4]})),
         _warmup_then_decay,
     ),
     "deepspeed_warmup": Case(

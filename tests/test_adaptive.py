@@ -151,7 +151,7 @@ def test_warmup_plateau_equals_torch_after_warmup(settings: dict[str, Any]) -> N
 def test_warmup_plateau_state_survives_weights_only_and_pickle() -> None:
     metrics = _metrics(4, 40)
     optimizer = make_optimizer((0.1, 0.2))
-    scheduler = hf_lr.adaptive.WarmupReduceLROnPlateau(optimizer, num_warmup_steps=20, warmup_kind="cosine", patience=1)
+    scheduler = hf_lr.adaptive.WarmupReduceLROnPlateau(optimizer, num_warmup_steps=20, warmup_type="cosine", patience=1)
     for value in metrics[:5]:  # 15 updates: still in warmup
         for _ in range(3):
             optimizer.step()
@@ -162,7 +162,7 @@ def test_warmup_plateau_state_survives_weights_only_and_pickle() -> None:
     saved = torch.load(buffer, weights_only=True)
     resumed_optimizer = make_optimizer((0.1, 0.2))
     resumed = hf_lr.adaptive.WarmupReduceLROnPlateau(
-        resumed_optimizer, num_warmup_steps=20, warmup_kind="cosine", patience=1
+        resumed_optimizer, num_warmup_steps=20, warmup_type="cosine", patience=1
     )
     resumed_optimizer.load_state_dict(saved["optimizer"])
     resumed.load_state_dict(saved["scheduler"])

@@ -360,7 +360,7 @@ class TestArgumentChecks:
         ("kwargs", "error", "message"),
         [
             ({"num_warmup_steps": -1}, ValueError, r"`num_warmup_steps` must be >= 0, got num_warmup_steps=-1"),
-            ({"warmup_kind": "step"}, ValueError, r"`warmup_kind` must be one of"),
+            ({"warmup_type": "step"}, ValueError, r"`warmup_type` must be one of"),
             ({"warmup_start_factor": 1.5}, ValueError, r"`warmup_start_factor` must be <= 1\.0"),
         ],
     )
@@ -507,7 +507,7 @@ class TestPlateauStates:
             ("updates", -1, r"`state_dict\['updates'\]` must be >= 0"),
             ("base_lrs", [0.1], r"`state_dict\['base_lrs'\]` must be a list of 2 learning rates"),
             ("base_lrs", [0.1, float("nan")], r"state_dict\['base_lrs'\]\[1\] must be finite and >= 0"),
-            ("warmup_kind", "step", r"`state_dict\['warmup_kind'\]` must be one of"),
+            ("warmup_type", "step", r"`state_dict\['warmup_type'\]` must be one of"),
         ],
     )
     def test_bad_warmup_values_raise(self, key: str, value: Any, message: str) -> None:
@@ -516,3 +516,20 @@ class TestPlateauStates:
             hf_lr.adaptive.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4).load_state_dict(
                 {**state, key: value}
             )
+
+
+def test_a_state_saved_before_warmup_kind_was_renamed_loads() -> None:
+    """hf_lr 0.1.0 saved WarmupReduceLROnPlateau's warmup shape as `warmup_kind`; such a state still loads (and a
+    different saved shape is still refused)."""
+    saved = hf_lr.adaptive.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4, warmup_type="cosine")
+    state = saved.state_dict()
+    state["warmup_kind"] = state.pop("warmup_type")
+    live = hf_lr.adaptive.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4, warmup_type="cosine")
+    live.load_state_dict(state)
+    assert live.warmup_type == "cosine"
+    other = hf_lr.adaptive.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4)
+    with pytest.raises(hf_lr.ScheduleMismatchError, match="warmup_type: saved 'cosine', live 'linear'"):
+        other.load_state_dict(state)
+    with pytest.warns(FutureWarning, match="`warmup_kind` is now called `warmup_type`"):
+        former = hf_lr.adaptive.WarmupReduceLROnPlateau(make_optimizer(LRS), num_warmup_steps=4, warmup_kind="cosine")
+    assert former.warmup_type == "cosine"

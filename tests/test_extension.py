@@ -74,7 +74,7 @@ def test_rewarm_ramps_from_the_current_lr_to_the_peak_then_decays_to_the_end() -
     optimizer = _optimizer((1.0,))
     scheduler = hf_lr.get_scheduler("cosine_with_min_lr", optimizer, 10, 100, {"min_lr_rate": 0.1}, completed_steps=100)
     assert scheduler.get_last_lr()[0] == pytest.approx(0.1)
-    scheduler.extend(200, mode="rewarm", num_warmup_steps=20, peak=0.5, shape="linear")
+    scheduler.extend(200, mode="rewarm", num_warmup_steps=20, peak=0.5, decay_type="linear")
     curve = hf_lr.lr_curve(scheduler, 260)
     assert curve[100] == pytest.approx(0.1)  # continuous at the switch
     assert curve[101] - curve[100] == pytest.approx((0.5 - 0.1) / 20)
@@ -197,12 +197,32 @@ def test_start_decay_on_any_schedule_and_its_checks() -> None:
     scheduler = hf_lr.get_scheduler("constant_with_warmup", optimizer, 4, completed_steps=50)
     with pytest.raises(ValueError, match="`num_decay_steps` is required"):
         scheduler.start_decay()
-    scheduler.start_decay(10, shape="linear", end=0.2)
+    scheduler.start_decay(10, decay_type="linear", end=0.2)
     assert [round(v, 12) for v in hf_lr.lr_curve(scheduler, 62)[50:]] == [
         round(1.0 - 0.08 * k, 12) for k in range(11)
     ] + [0.2]
-    with pytest.raises(ValueError, match="`shape` must be one of"):
-        scheduler.start_decay(10, shape="exp")
+    with pytest.raises(ValueError, match="`decay_type` must be one of"):
+        scheduler.start_decay(10, decay_type="exp")
+
+
+def test_extend_and_start_decay_take_their_former_shape_argument_with_a_warning() -> None:
+    """`shape` was the former name of `decay_type` (one name per concept, as Transformers' WSD)."""
+    curves = []
+    for keyword in ("decay_type", "shape"):
+        scheduler = hf_lr.get_scheduler("cosine", _optimizer(), 10, 100, completed_steps=50)
+        twin = hf_lr.get_scheduler("constant_with_warmup", _optimizer(), 4, completed_steps=50)
+        if keyword == "shape":
+            with pytest.warns(FutureWarning, match="`shape` is now called `decay_type`"):
+                scheduler.extend(200, mode="rewarm", num_warmup_steps=20, **{keyword: "linear"})
+            with pytest.warns(FutureWarning, match="`shape` is now called `decay_type`"):
+                twin.start_decay(10, **{keyword: "linear"})
+        else:
+            scheduler.extend(200, mode="rewarm", num_warmup_steps=20, **{keyword: "linear"})
+            twin.start_decay(10, **{keyword: "linear"})
+        curves.append((hf_lr.lr_curve(scheduler, 260).tolist(), hf_lr.lr_curve(twin, 70).tolist()))
+    assert curves[0] == curves[1]
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        scheduler.extend(300, typo="linear")
 
 
 def test_extended_scheduler_pickles_and_plots() -> None:

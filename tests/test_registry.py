@@ -225,3 +225,28 @@ def test_entry_point_cannot_shadow_a_builtin(
         names = hf_lr.list_schedules()
     assert "linear" in names and hf_lr.get_schedule_entry("linear").source == "builtin"
     assert any("would redefine the schedule 'linear'" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "value"),
+    [
+        ("step", "warmup_kind", "warmup_type", "cosine"),
+        ("warmup_hold_decay", "decay", "decay_type", "linear"),
+        ("warmup_hold_decay", "warmup_kind", "warmup_type", "cosine"),
+        ("reduce_lr_on_plateau_with_warmup", "warmup_kind", "warmup_type", "cosine"),
+    ],
+)
+def test_former_parameter_names_still_work_with_a_warning(name: str, old: str, new: str, value: str) -> None:
+    """One name per concept (`warmup_type`, `decay_type`, as Transformers' WSD): the former names build the same
+    schedule, with a FutureWarning, and the scheduler records the current name."""
+    extra = {"step_size": 3} if name == "step" else {}
+    current = hf_lr.get_scheduler(name, make_optimizer(), 4, 20, {new: value, **extra})
+    with pytest.warns(FutureWarning, match=rf"`{old}` is now called `{new}`"):
+        former = hf_lr.get_scheduler(name, make_optimizer(), 4, 20, {old: value, **extra})
+    if name == "reduce_lr_on_plateau_with_warmup":
+        assert former.warmup_type == current.warmup_type == value
+        return
+    assert former.source == current.source
+    assert former.schedule_configs() == current.schedule_configs()
+    with pytest.raises(TypeError, match=rf"pass `{new}` only"):
+        hf_lr.get_scheduler(name, make_optimizer(), 4, 20, {old: value, new: value, **extra})
