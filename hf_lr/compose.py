@@ -22,6 +22,7 @@ from hf_lr._validation import (
     check_int,
     check_optional_float,
     check_optional_int,
+    renamed_argument,
     user_names,
 )
 from hf_lr.schedules import (
@@ -53,7 +54,7 @@ __all__ = [
 WARMUP_KINDS = ("linear", "cosine", "exponential", "log", "1-sqrt")
 DECAY_SHAPES = ("linear", "cosine", "polynomial", "exponential", "1-sqrt")
 
-#: the constant multiplier 1 under its former name here (one class: :class:`hf_lr.Constant`)
+#: the constant multiplier 1 under its former name here (one class: :class:`hf_lr.schedules.Constant`)
 Constant1 = Constant
 
 
@@ -98,8 +99,8 @@ class Decay(Schedule):
     Args:
         num_steps (`int`):
             The length of the decay (>= 1).
-        shape (`str`, *optional*, defaults to `"cosine"`):
-            The shape.
+        decay_type (`str`, *optional*, defaults to `"cosine"`):
+            The shape (Transformers' name in ``get_wsd_schedule``; formerly `shape`).
         end (`float`, *optional*, defaults to 0.0):
             The final multiplier, in [0, 1].
         power (`float`, *optional*, defaults to 1.0):
@@ -112,7 +113,7 @@ class Decay(Schedule):
     """
 
     num_steps: int
-    shape: str = "cosine"
+    decay_type: str = "cosine"
     end: float = 0.0
     power: float = 1.0
 
@@ -120,16 +121,16 @@ class Decay(Schedule):
         _set(
             self,
             num_steps=check_int("num_steps", self.num_steps, minimum=1),
-            shape=check_choice("shape", self.shape, DECAY_SHAPES),
+            decay_type=check_choice("decay_type", self.decay_type, DECAY_SHAPES),
             end=check_float("end", self.end, minimum=0.0, maximum=1.0),
             power=check_float("power", self.power, minimum=0.0, exclusive_minimum=True),
         )
-        if self.shape == "exponential" and self.end == 0.0:
+        if self.decay_type == "exponential" and self.end == 0.0:
             raise ValueError("an exponential decay needs `end` > 0 (it is geometric), got end=0.0")
 
     def _formula(self, step: Any, xp: Forms) -> Any:
         progress = xp.minimum(step, self.num_steps) / self.num_steps
-        return xp.maximum(0.0, _decay_shape(self.shape, progress, self.power, self.end, xp))
+        return xp.maximum(0.0, _decay_shape(self.decay_type, progress, self.power, self.end, xp))
 
     def boundaries(self) -> tuple[int, ...]:
         return (self.num_steps,)
@@ -152,7 +153,7 @@ def _ramp(kind: str, step: Any, num_steps: int, start: float, xp: Forms) -> Any:
 class Warmup(_Wraps, _Piecewise):
     """Warm any schedule up over ``num_warmup_steps`` updates.
 
-    During warmup the multiplier ramps (``kind``: ``"linear"``, ``"cosine"``, ``"exponential"`` (geometric, needs
+    During warmup the multiplier ramps (``warmup_type``: ``"linear"``, ``"cosine"``, ``"exponential"`` (geometric, needs
     ``start_factor > 0``), ``"log"`` (DeepSpeed's), ``"1-sqrt"``) from ``start_factor`` times the target to the
     target, the value the schedule takes right after warmup. With ``prefix=True`` (default) the schedule starts after
     warmup on its own clock (it sees step 0 at update ``num_warmup_steps``); with ``prefix=False`` it runs from update
@@ -163,8 +164,8 @@ class Warmup(_Wraps, _Piecewise):
             The schedule to warm up.
         num_warmup_steps (`int`):
             The number of warmup updates (0: no warmup).
-        kind (`str`, *optional*, defaults to `"linear"`):
-            The ramp's shape.
+        warmup_type (`str`, *optional*, defaults to `"linear"`):
+            The ramp's shape (Transformers' name in ``get_wsd_schedule``; formerly `kind`).
         start_factor (`float`, *optional*, defaults to 0.0):
             The fraction of the target at update 0, in [0, 1].
         prefix (`bool`, *optional*, defaults to `True`):
@@ -178,7 +179,7 @@ class Warmup(_Wraps, _Piecewise):
 
     schedule: Schedule
     num_warmup_steps: int
-    kind: str = "linear"
+    warmup_type: str = "linear"
     start_factor: float = 0.0
     prefix: bool = True
 
@@ -187,11 +188,11 @@ class Warmup(_Wraps, _Piecewise):
             self,
             schedule=_check_schedule("schedule", self.schedule),
             num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps),
-            kind=check_choice("kind", self.kind, WARMUP_KINDS),
+            warmup_type=check_choice("warmup_type", self.warmup_type, WARMUP_KINDS),
             start_factor=check_float("start_factor", self.start_factor, minimum=0.0, maximum=1.0),
             prefix=check_bool("prefix", self.prefix),
         )
-        if self.kind == "exponential" and self.start_factor == 0.0:
+        if self.warmup_type == "exponential" and self.start_factor == 0.0:
             raise ValueError("an exponential warmup needs `start_factor` > 0 (it is geometric), got start_factor=0.0")
 
     def _inner_step(self, step: Any) -> Any:
@@ -205,7 +206,7 @@ class Warmup(_Wraps, _Piecewise):
         if index:
             return xp.of(self.schedule, self._inner_step(step))
         target = self.schedule(0 if self.prefix else w)
-        return target * _ramp(self.kind, step, w, self.start_factor, xp)
+        return target * _ramp(self.warmup_type, step, w, self.start_factor, xp)
 
     def range_values(self, start: int, stop: int) -> np.ndarray:
         w, shift = self.num_warmup_steps, self.num_warmup_steps if self.prefix else 0
@@ -239,7 +240,7 @@ class Join(_Piecewise):
             The global steps where each phase after the first starts: ``len(schedules) - 1`` increasing values.
 
     Example:
-        >>> from hf_lr import Constant
+        >>> from hf_lr.schedules import Constant
         >>> from hf_lr.compose import Decay, Join
         >>> Join((Constant(), Decay(2, "linear")), boundaries=(3,)).values(range(7)).tolist()
         [1.0, 1.0, 1.0, 1.0, 0.5, 0.0, 0.0]
@@ -447,17 +448,25 @@ class Cycles(_Wraps):
 
 
 def warmup(
-    schedule: Schedule, num_warmup_steps: int, kind: str = "linear", start_factor: float = 0.0, prefix: bool = True
+    schedule: Schedule,
+    num_warmup_steps: int,
+    warmup_type: str = "linear",
+    start_factor: float = 0.0,
+    prefix: bool = True,
+    **former: Any,
 ) -> Warmup:
     """Warm ``schedule`` up over ``num_warmup_steps`` updates; see :class:`Warmup`.
 
     Example:
         >>> from hf_lr import build_schedule, warmup
-        >>> s = warmup(build_schedule("cosine_annealing", T_max=4), 2, kind="cosine")
+        >>> s = warmup(build_schedule("cosine_annealing", T_max=4), 2, warmup_type="cosine")
         >>> [round(float(v), 4) for v in s.values(range(7))]
         [0.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 0.0]
     """
-    return Warmup(schedule, num_warmup_steps, kind=kind, start_factor=start_factor, prefix=prefix)
+    warmup_type = renamed_argument(former, "kind", "warmup_type", warmup_type, "linear", "warmup()")
+    if former:
+        raise TypeError(f"warmup() got unexpected keyword argument(s) {', '.join(map(repr, sorted(former)))}")
+    return Warmup(schedule, num_warmup_steps, warmup_type=warmup_type, start_factor=start_factor, prefix=prefix)
 
 
 def join(*schedules: Schedule, boundaries: Any) -> Join:
@@ -465,7 +474,7 @@ def join(*schedules: Schedule, boundaries: Any) -> Join:
 
     Example:
         >>> from hf_lr import join
-        >>> from hf_lr import Constant
+        >>> from hf_lr.schedules import Constant
         >>> from hf_lr.compose import Decay
         >>> join(Decay(2, "linear", end=0.5), Constant(), boundaries=[2]).values(range(4)).tolist()
         [1.0, 0.75, 1.0, 1.0]
@@ -516,8 +525,8 @@ def _warmup_hold_decay(
             "`num_warmup_steps + hold_steps` must be < `num_training_steps`, got "
             f"num_warmup_steps={num_warmup_steps}, hold_steps={hold_steps}, num_training_steps={num_training_steps}"
         )
-    with user_names(shape="decay_type", end="min_lr_ratio", kind="warmup_type"):
+    with user_names(end="min_lr_ratio"):
         tail: Schedule = Decay(decay_steps, decay_type, end=min_lr_ratio, power=power)
         if hold_steps:
             tail = Join((Constant(), tail), (hold_steps,))
-        return Warmup(tail, num_warmup_steps, kind=warmup_type)
+        return Warmup(tail, num_warmup_steps, warmup_type=warmup_type)

@@ -33,8 +33,8 @@ class Extension(_Wraps, _Piecewise):
       the decay keeps its shape and ends where it ended, ``new_end - old_end`` updates later. Past ``new_end`` the
       original's tail follows, shifted by as much.
     - ``"rewarm"``: a linear ramp from the value at ``at`` to ``peak`` over ``num_warmup_steps`` updates, then a
-      ``shape`` decay to ``end`` at ``new_end``; ``end`` afterwards.
-    - ``"decay"``: a ``shape`` decay from the value at ``at`` to ``end`` at ``new_end``; ``end`` afterwards (a
+      ``decay_type`` decay to ``end`` at ``new_end``; ``end`` afterwards.
+    - ``"decay"``: a ``decay_type`` decay from the value at ``at`` to ``end`` at ``new_end``; ``end`` afterwards (a
       cooldown started when you decide: warmup-stable-decay with no known end).
 
     ``end`` defaults to the original's value at ``old_end`` (``"rewarm"``), or 0 (``"decay"``).
@@ -54,7 +54,7 @@ class Extension(_Wraps, _Piecewise):
             The ramp of ``"rewarm"``.
         peak (`float`, *optional*, defaults to 1.0):
             The multiplier ``"rewarm"`` ramps to (1.0: the group's learning rate).
-        shape (`str`, *optional*, defaults to `"cosine"`):
+        decay_type (`str`, *optional*, defaults to `"cosine"`):
             The decay shape of ``"rewarm"`` and ``"decay"``: ``"linear"``, ``"cosine"`` or ``"1-sqrt"``.
         end (`float`, *optional*):
             The final multiplier of ``"rewarm"`` and ``"decay"``.
@@ -65,7 +65,7 @@ class Extension(_Wraps, _Piecewise):
         >>> linear = LinearWithWarmup(num_warmup_steps=0, num_training_steps=4)
         >>> Extension(linear, at=2, new_end=6, old_end=4).values(range(8)).tolist()
         [1.0, 0.75, 0.5, 0.375, 0.25, 0.125, 0.0, 0.0]
-        >>> Extension(linear, at=2, new_end=6, mode="decay", shape="linear").values(range(8)).tolist()
+        >>> Extension(linear, at=2, new_end=6, mode="decay", decay_type="linear").values(range(8)).tolist()
         [1.0, 0.75, 0.5, 0.375, 0.25, 0.125, 0.0, 0.0]
     """
 
@@ -76,7 +76,7 @@ class Extension(_Wraps, _Piecewise):
     old_end: int | None = None
     num_warmup_steps: int = 0
     peak: float = 1.0
-    shape: str = "cosine"
+    decay_type: str = "cosine"
     end: float | None = None
 
     def __post_init__(self) -> None:
@@ -89,7 +89,7 @@ class Extension(_Wraps, _Piecewise):
             old_end=check_optional_int("old_end", self.old_end, minimum=1),
             num_warmup_steps=check_int("num_warmup_steps", self.num_warmup_steps),
             peak=check_float("peak", self.peak, minimum=0.0),
-            shape=check_choice("shape", self.shape, EXTENSION_SHAPES),
+            decay_type=check_choice("decay_type", self.decay_type, EXTENSION_SHAPES),
             end=check_optional_float("end", self.end, minimum=0.0),
         )
         _set(self, new_end=check_int("num_training_steps", self.new_end, minimum=self.at + 1 + self.num_warmup_steps))
@@ -161,4 +161,4 @@ class Extension(_Wraps, _Piecewise):
             return end
         top = self.peak if self.mode == "rewarm" else start
         length = self.new_end - self.at - self.num_warmup_steps
-        return end + (top - end) * _fall(self.shape, (step - self.at - self.num_warmup_steps) / length, xp)
+        return end + (top - end) * _fall(self.decay_type, (step - self.at - self.num_warmup_steps) / length, xp)

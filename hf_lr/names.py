@@ -130,9 +130,9 @@ class WithWarmup:
                 )
         with user_names(**derived):
             schedule = in_epochs(self.build(**kwargs), **epochs)
-        with user_names(kind="warmup_type", start_factor="warmup_start_factor"):
-            warmed = Warmup(schedule, warmup_steps, kind=warmup_type, start_factor=warmup_start_factor)
-        if warmed.num_warmup_steps or warmed.kind != "linear" or warmed.start_factor:
+        with user_names(start_factor="warmup_start_factor"):
+            warmed = Warmup(schedule, warmup_steps, warmup_type=warmup_type, start_factor=warmup_start_factor)
+        if warmed.num_warmup_steps or warmed.warmup_type != "linear" or warmed.start_factor:
             return warmed
         return schedule  # no warmup: the bare schedule (its configuration as before)
 

@@ -186,12 +186,31 @@ def _as_schedule(candidate: Any, index: int | None = None) -> Schedule:
 
 #: type names that earlier versions recorded for a schedule that is now another class's
 RENAMED_TYPES = {"Constant1": "Constant"}
+#: configuration keys that earlier versions recorded under a former name (one name per concept: Transformers' own)
+RENAMED_FIELDS = {
+    "Warmup": {"kind": "warmup_type"},
+    "Decay": {"shape": "decay_type"},
+    "Extension": {"shape": "decay_type"},
+}
+
+
+def current_config(config: Any) -> Any:
+    """A saved schedule configuration with the type and field names of this version (states saved by earlier ones
+    load)."""
+    if isinstance(config, list):
+        return [current_config(item) for item in config]
+    if not isinstance(config, dict):
+        return config
+    kind = RENAMED_TYPES.get(config.get("type"), config.get("type"))  # type: ignore[arg-type]
+    renamed = RENAMED_FIELDS.get(kind, {}) if isinstance(kind, str) else {}
+    out = {renamed.get(key, key): current_config(value) for key, value in config.items()}
+    if "type" in config:
+        out["type"] = kind
+    return out
 
 
 def _config_differences(saved: Any, live: Any, prefix: str = "") -> list[str]:
     if isinstance(saved, dict) and isinstance(live, dict):
-        if saved.get("type") in RENAMED_TYPES:
-            saved = {**saved, "type": RENAMED_TYPES[saved["type"]]}
         lines = []
         for key in sorted(set(saved) | set(live), key=str):
             lines += _config_differences(saved.get(key, "<missing>"), live.get(key, "<missing>"), f"{prefix}{key}.")
@@ -512,7 +531,7 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
         mode = check_choice("mode", mode, ("stretch", "rewarm"))
         at = self._at()
         options: dict[str, Any] = (
-            {"num_warmup_steps": num_warmup_steps, "peak": peak, "shape": decay_type, "end": end}
+            {"num_warmup_steps": num_warmup_steps, "peak": peak, "decay_type": decay_type, "end": end}
             if mode == "rewarm"
             else {}
         )
@@ -567,7 +586,7 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             shape_ = decay_type if decay_type is not None else (own.decay_type if own else "cosine")
             shape_ = check_choice("decay_type", shape_, EXTENSION_SHAPES)
             end_ = end if end is not None else (own.min_lr_ratio if own else 0.0)
-            return Extension(schedule, at=at, new_end=at + steps, mode="decay", shape=shape_, end=end_)
+            return Extension(schedule, at=at, new_end=at + steps, mode="decay", decay_type=shape_, end=end_)
 
         self._install(decay)
 
@@ -674,7 +693,7 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
                     "state_dict['hf_lr'] must be hf_lr's record, a dict with a list of schedule configurations under "
                     f"'schedules', got {record!r}"
                 )
-            saved_configs = record.get("schedules")
+            saved_configs = current_config(record.get("schedules"))
             differences = _config_differences(saved_configs, self.schedule_configs())
             adopted = self._adopt(saved_configs, record.get("source"), last_epoch) if differences else None
             if adopted is not None:

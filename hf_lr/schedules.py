@@ -237,7 +237,7 @@ class Constant(Schedule):
     building block of ``hold`` phases in joins.
 
     Example:
-        >>> from hf_lr import Constant
+        >>> from hf_lr.schedules import Constant
         >>> Constant()(10**9)
         1.0
     """

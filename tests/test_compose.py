@@ -23,7 +23,7 @@ def _scalars(schedule: hf_lr.Schedule, n: int) -> list[float]:
 @pytest.mark.parametrize("start_factor", [0.1, 0.5])
 def test_warmup_ramps_from_start_factor_to_the_schedule(kind: str, start_factor: float) -> None:
     inner = hf_lr.equivalents.CosineAnnealing(T_max=20)
-    schedule = hf_lr.warmup(inner, 8, kind=kind, start_factor=start_factor)
+    schedule = hf_lr.warmup(inner, 8, warmup_type=kind, start_factor=start_factor)
     values = _scalars(schedule, 40)
     assert values[0] == pytest.approx(start_factor)
     assert all(a <= b + 1e-15 for a, b in itertools.pairwise(values[:9]))  # rises
@@ -121,7 +121,7 @@ def test_cycle_of_a_huge_step_is_found_in_closed_form() -> None:
 def build_warm_cosine_floor(num_warmup_steps: int, num_training_steps: int, floor: float = 0.1) -> hf_lr.Schedule:
     """Cosine warmup, cosine decay to a floor: a composite under a name of its own."""
     decay = hf_lr.with_floor(Decay(num_training_steps - num_warmup_steps, "cosine"), min_lr_ratio=floor)
-    return hf_lr.warmup(decay, num_warmup_steps, kind="cosine")
+    return hf_lr.warmup(decay, num_warmup_steps, warmup_type="cosine")
 
 
 def test_a_composite_registered_under_a_name(clean_registry: None) -> None:
@@ -153,3 +153,14 @@ def test_a_nested_configuration_mismatch_names_the_nested_field() -> None:
 
     with pytest.raises(hf_lr.ScheduleMismatchError, match=r"0\.schedule\.T_max: saved 100, live 200"):
         make(200).load_state_dict(make(100).state_dict())
+
+
+def test_warmup_takes_its_former_kind_argument_with_a_warning() -> None:
+    """`kind` was the former name of `warmup_type` (one name per concept, Transformers' name in get_wsd_schedule)."""
+    inner = hf_lr.equivalents.CosineAnnealing(T_max=20)
+    with pytest.warns(FutureWarning, match="`kind` is now called `warmup_type`"):
+        former = hf_lr.warmup(inner, 8, kind="cosine")
+    assert former == hf_lr.warmup(inner, 8, warmup_type="cosine")
+    assert former.config()["warmup_type"] == "cosine" and "kind" not in former.config()
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        hf_lr.warmup(inner, 8, shape="cosine")

@@ -44,7 +44,7 @@ def halving(step: int, *, num_warmup_steps: int, period: int = 3) -> float:
 def cosine_with_floor(num_warmup_steps: int, num_training_steps: int, min_lr_ratio: float = 0.1) -> hf_lr.Schedule:
     """A user's composite: cosine warmup, then a cosine decay that ends at `min_lr_ratio`."""
     decay = hf_lr.with_floor(Decay(num_training_steps - num_warmup_steps, "cosine"), min_lr_ratio=min_lr_ratio)
-    return hf_lr.warmup(decay, num_warmup_steps, kind="cosine")
+    return hf_lr.warmup(decay, num_warmup_steps, warmup_type="cosine")
 
 
 @pytest.fixture

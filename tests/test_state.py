@@ -131,6 +131,43 @@ def test_a_state_recorded_with_the_former_constant1_type_still_loads() -> None:
     assert live.last_epoch == saved["last_epoch"]
 
 
+def _field_renamed(config: Any, kind: str, new: str, old: str) -> Any:
+    """`config` as an earlier hf_lr saved it: field `new` of every `kind` schedule under its former name `old`."""
+    if isinstance(config, dict):
+        return {
+            (old if key == new and config.get("type") == kind else key): _field_renamed(value, kind, new, old)
+            for key, value in config.items()
+        }
+    if isinstance(config, list):
+        return [_field_renamed(item, kind, new, old) for item in config]
+    return config
+
+
+def test_states_recorded_with_former_field_names_still_load() -> None:
+    """hf_lr 0.1.0 recorded Warmup's `kind` and Decay's and Extension's `shape` (now `warmup_type` and `decay_type`,
+    Transformers' names): such states load and resume where they were; a real difference is still refused."""
+    kwargs = {"hold_steps": 5, "decay_type": "linear", "warmup_type": "cosine"}
+    scheduler = hf_lr.get_scheduler("warmup_hold_decay", make_optimizer(), 4, 40, kwargs, completed_steps=12)
+    scheduler.extend(60, "rewarm", num_warmup_steps=3, decay_type="1-sqrt")
+    saved = scheduler.state_dict()
+    old = saved["hf_lr"]["schedules"]
+    for kind, new, former in (
+        ("Warmup", "warmup_type", "kind"),
+        ("Decay", "decay_type", "shape"),
+        ("Extension", "decay_type", "shape"),
+    ):
+        old = _field_renamed(old, kind, new, former)
+    assert "'kind': 'cosine'" in repr(old) and "'shape': '1-sqrt'" in repr(old) and "'shape': 'linear'" in repr(old)
+    saved["hf_lr"]["schedules"] = old
+    live = hf_lr.get_scheduler("warmup_hold_decay", make_optimizer(), 4, 40, kwargs)
+    live.load_state_dict(_roundtrip(saved))
+    assert live.last_epoch == scheduler.last_epoch
+    assert hf_lr.lr_curve(live, 70).tolist() == hf_lr.lr_curve(scheduler, 70).tolist()
+    other = hf_lr.get_scheduler("warmup_hold_decay", make_optimizer(), 4, 40, {**kwargs, "warmup_type": "linear"})
+    with pytest.raises(hf_lr.ScheduleMismatchError, match="schedule.warmup_type: saved 'cosine'"):
+        other.load_state_dict(_roundtrip(saved))
+
+
 def test_a_transformers_lambdalr_state_loads_with_a_warning() -> None:
     """Switching from Transformers to hf_lr mid-training: the step count carries over."""
     optimizer = make_optimizer()

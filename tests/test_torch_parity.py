@@ -234,7 +234,7 @@ def test_sequential_lr_resumed_through_last_epoch_is_wrong_and_hf_lr_is_exact() 
 
 
 def test_composite_resumed_at_a_million_equals_the_closed_form() -> None:
-    schedule = hf_lr.warmup(hf_lr.equivalents.CosineAnnealing(T_max=300_000, eta_min=1e-4), 1000, kind="cosine")
+    schedule = hf_lr.warmup(hf_lr.equivalents.CosineAnnealing(T_max=300_000, eta_min=1e-4), 1000, warmup_type="cosine")
     optimizer = make_optimizer((0.1,))
     scheduler = hf_lr.ScheduleLR(optimizer, schedule, completed_steps=10**6)
     expected = 1e-4 + (0.1 - 1e-4) * (1 + __import__("math").cos(__import__("math").pi * (10**6 - 1000) / 300_000)) / 2
