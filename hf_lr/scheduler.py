@@ -21,6 +21,9 @@ __all__ = ["CLOCKS", "ScheduleLR", "ScheduleMismatchError", "ScheduleOverrunWarn
 STATE_FORMAT = 1
 #: ``"calls"``: torch's clock, one step per ``scheduler.step()`` call; ``"updates"``: the number of optimizer updates.
 CLOCKS = ("calls", "updates")
+#: torch >= 2.9's ``LRScheduler.step`` writes the learning rates through ``_update_lr``, which ScheduleLR overrides;
+#: older releases write them in ``step`` itself.
+_TORCH_STEPS_THROUGH_UPDATE_LR = hasattr(LRScheduler, "_update_lr")
 
 
 class ScheduleMismatchError(ValueError):
@@ -436,6 +439,22 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             else:
                 group["lr"] = lr
         self._last_lr = lrs
+
+    if not _TORCH_STEPS_THROUGH_UPDATE_LR:
+
+        def step(self, epoch: int | None = None) -> None:  # type: ignore[override]
+            # torch < 2.9's LRScheduler.step advances last_epoch and writes get_lr()'s values itself instead of
+            # calling _update_lr. Let it run for its call-order warnings and counters, then take the step again
+            # through _update_lr from where it started, so both clocks, the overrun warning and float _last_lr
+            # behave as on torch >= 2.9.
+            if epoch is None and self.clock == "updates" and self.updates - self._offset == self.last_epoch:
+                return
+            if epoch is not None:
+                check_int("epoch", epoch, minimum=0)
+            before = self.last_epoch
+            LambdaLR.step(self, epoch)
+            self.last_epoch = before
+            self._update_lr(epoch)
 
     def get_last_lr(self) -> list[float]:  # type: ignore[override]
         """The learning rates the scheduler last set, one float per group (also for tensor learning rates)."""

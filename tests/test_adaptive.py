@@ -11,6 +11,7 @@ import pytest
 import torch
 import transformers.optimization as tf_opt
 from conftest import make_optimizer
+from versions import requires_transformers
 
 import hf_lr
 
@@ -47,6 +48,7 @@ def _run(module: Any, settings: dict[str, Any], metrics: list[float]) -> list[tu
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "defaults")
 @pytest.mark.parametrize("seed", [0, 1, 2])
+@requires_transformers("greedy")
 def test_learning_rates_equal_transformers(settings: dict[str, Any], seed: int) -> None:
     metrics = _metrics(seed)
     ours, theirs = _run(hf_lr, settings, metrics), _run(tf_opt, settings, metrics)

@@ -18,6 +18,7 @@ from conftest import trajectory
 from hypothesis import given, settings
 from registry_cases import CASES
 from transformers import SchedulerType
+from versions import FEATURES, requires_transformers
 
 import hf_lr
 
@@ -53,7 +54,19 @@ KWARGS: dict[str, list[dict[str, Any]]] = {
     + _grid(num_decay_steps=[1], num_stable_steps=[0, 3]),
 }
 
-SHARED_NAMES = [member.value for member in SchedulerType if member.value in KWARGS]
+SHARED_NAMES = list(KWARGS)
+
+# Names and factories whose Transformers counterpart (or its present arguments) came after the oldest supported release.
+NEEDS = {
+    "warmup_stable_decay": "wsd",
+    "get_wsd_schedule": "wsd",
+    "cosine_warmup_with_min_lr": "cosine_warmup_with_min_lr",
+    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate": "cosine_warmup_with_min_lr",
+}
+
+
+def _marks(name: str) -> list[Any]:
+    return [requires_transformers(NEEDS[name])] if name in NEEDS else []
 
 
 def _resolve(kwargs: dict[str, Any], w: int, t: int) -> dict[str, Any] | None:
@@ -72,8 +85,17 @@ def _cases() -> list[Any]:
             resolved = _resolve(kwargs, w, t)
             if resolved is None or (name == "polynomial" and w == t):
                 continue  # polynomial with w == t divides by zero in Transformers: see test_differences.py
-            cases.append(pytest.param(name, w, t, resolved, lrs, id=f"{name}-w{w}-t{t}-{resolved}-g{len(lrs)}"))
+            case_id = f"{name}-w{w}-t{t}-{resolved}-g{len(lrs)}"
+            cases.append(pytest.param(name, w, t, resolved, lrs, id=case_id, marks=_marks(name)))
     return cases
+
+
+def _theirs(name: str, optimizer: Any, w: int | None, t: int | None, kwargs: dict[str, Any]) -> Any:
+    if name == "inverse_sqrt" and kwargs and not FEATURES["inverse_sqrt_kwargs"].available:
+        # Transformers < 5.4's get_scheduler drops scheduler_specific_kwargs for inverse_sqrt (timescale falls back to
+        # 10000); its factory takes them, and gives the numbers hf_lr's get_scheduler promises.
+        return tf_opt.get_inverse_sqrt_schedule(optimizer, w, **kwargs)
+    return tf_opt.get_scheduler(name, optimizer, w, t, dict(kwargs))
 
 
 def _both(
@@ -81,7 +103,7 @@ def _both(
 ) -> tuple[Any, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = trajectory(lambda opt: tf_opt.get_scheduler(name, opt, w, t, dict(kwargs)), steps, lrs, train=False)
+        theirs = trajectory(lambda opt: _theirs(name, opt, w, t, kwargs), steps, lrs, train=False)
         ours = trajectory(lambda opt: hf_lr.get_scheduler(name, opt, w, t, dict(kwargs)), steps, lrs, train=False)
     return theirs, ours
 
@@ -113,7 +135,10 @@ FACTORIES = [
 ]
 
 
-@pytest.mark.parametrize(("factory", "args", "kwargs"), FACTORIES, ids=[f[0] for f in FACTORIES])
+FACTORY_CASES = [pytest.param(*factory, id=factory[0], marks=_marks(factory[0])) for factory in FACTORIES]
+
+
+@pytest.mark.parametrize(("factory", "args", "kwargs"), FACTORY_CASES)
 @pytest.mark.parametrize("lrs", GROUPS, ids=["1group", "3groups"])
 def test_factory_trajectory_equals_transformers(
     factory: str, args: tuple[Any, ...], kwargs: dict[str, Any], lrs: tuple[float, ...]
@@ -123,7 +148,7 @@ def test_factory_trajectory_equals_transformers(
     assert ours == theirs
 
 
-@pytest.mark.parametrize(("factory", "args", "kwargs"), FACTORIES, ids=[f[0] for f in FACTORIES])
+@pytest.mark.parametrize(("factory", "args", "kwargs"), FACTORY_CASES)
 def test_factory_resumed_with_last_epoch_equals_transformers(
     factory: str, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
@@ -140,7 +165,10 @@ def test_factory_resumed_with_last_epoch_equals_transformers(
     assert trajectory(resumed(hf_lr), 40) == trajectory(resumed(tf_opt), 40)
 
 
-@pytest.mark.parametrize("factory", [f[0] for f in FACTORIES] + ["get_reduce_on_plateau_schedule", "get_scheduler"])
+@pytest.mark.parametrize(
+    "factory",
+    [pytest.param(f[0], marks=_marks(f[0])) for f in FACTORIES] + ["get_reduce_on_plateau_schedule", "get_scheduler"],
+)
 def test_signature_extends_transformers(factory: str) -> None:
     """Transformers' parameters, in the same order, with the same defaults; hf_lr adds keyword-only ones after."""
     theirs = list(inspect.signature(getattr(tf_opt, factory)).parameters.values())
@@ -149,7 +177,9 @@ def test_signature_extends_transformers(factory: str) -> None:
     assert all(p.kind is p.KEYWORD_ONLY for p in ours[len(theirs) :])
 
 
-@pytest.mark.parametrize("member", [m for m in SchedulerType if m.value in KWARGS], ids=lambda m: m.value)
+@pytest.mark.parametrize(
+    "member", [pytest.param(m, id=m.value, marks=_marks(m.value)) for m in SchedulerType if m.value in KWARGS]
+)
 def test_scheduler_type_members_are_accepted(member: SchedulerType) -> None:
     w, t, kwargs = CASES[member.value].examples[0]
     resolved = _resolve(kwargs, w or 0, t or 1) or kwargs
@@ -157,7 +187,7 @@ def test_scheduler_type_members_are_accepted(member: SchedulerType) -> None:
     assert ours == theirs
 
 
-@pytest.mark.parametrize("name", SHARED_NAMES)
+@pytest.mark.parametrize("name", [pytest.param(name, marks=_marks(name)) for name in SHARED_NAMES])
 @settings(max_examples=25, deadline=None)
 @given(data=__import__("hypothesis").strategies.data())
 def test_random_parameters_equal_transformers(name: str, data: Any) -> None:

@@ -17,6 +17,7 @@ from transformers import (
     TrainerCallback,
     TrainingArguments,
 )
+from versions import LOGGED_LR_OFFSET, requires_resumable_trainer, warmup_arguments
 
 import hf_lr
 from hf_lr.integrations.transformers import HfLrTrainer, HfLrTrainingArguments
@@ -73,8 +74,9 @@ def _history(trainer: Trainer) -> tuple[list[float], list[float]]:
 
 
 def _expected(name: str, warmup: int, kwargs: dict[str, Any], lr: float = 1e-3) -> list[float]:
+    """The learning rates Trainer logs for updates 0..STEPS-1 when it follows the schedule."""
     schedule = hf_lr.build_schedule(name, warmup, STEPS, **kwargs).bind(lr)
-    return [lr * schedule(step) for step in range(STEPS)]
+    return [lr * schedule(step + LOGGED_LR_OFFSET) for step in range(STEPS)]
 
 
 def step_then_hold(step: int, *, num_warmup_steps: int, num_training_steps: int, low: float = 0.25) -> float:
@@ -101,7 +103,7 @@ def registered(clean_registry: None) -> None:
 def test_trainer_follows_any_hf_lr_name_from_python(
     registered: None, tmp_path: Path, name: str, warmup_steps: float, kwargs: dict[str, Any]
 ) -> None:
-    args = _args(tmp_path, lr_scheduler_type=name, lr_scheduler_kwargs=kwargs, warmup_steps=warmup_steps)
+    args = _args(tmp_path, lr_scheduler_type=name, lr_scheduler_kwargs=kwargs, **warmup_arguments(warmup_steps))
     trainer = HfLrTrainer(model=tiny_model(), args=args, train_dataset=TinyDataset())
     trainer.train()
     lrs, losses = _history(trainer)
@@ -188,6 +190,7 @@ class StopAfter(TrainerCallback):
 
 
 @pytest.mark.parametrize("route", ["hf_lr_trainer", "plain"])
+@requires_resumable_trainer
 def test_resume_from_checkpoint_reproduces_the_uninterrupted_run(tmp_path: Path, route: str) -> None:
     def trainer(directory: str, max_steps: int) -> Trainer:
         common = {
