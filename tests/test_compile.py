@@ -12,6 +12,7 @@ recompilation. A control test shows that the same counter does see the recompila
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,20 @@ from torch._dynamo.testing import CompileCounterWithBackend
 import hf_lr
 
 STEPS_PER_SCHEDULE = 60
+
+
+def fail_on_recompile() -> contextlib.AbstractContextManager:
+    """``set_stance("fail_on_recompile")`` where torch has it (2.6+); before, the compile counter alone checks."""
+    set_stance = getattr(torch.compiler, "set_stance", None)
+    return set_stance("fail_on_recompile") if set_stance is not None else contextlib.nullcontext()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ieee_subnormals_afterwards() -> Iterator[None]:
+    """torch 2.4's inductor loads CPU kernels built with -ffast-math, which turns on flush-to-zero for the whole
+    process (and hypothesis then refuses to draw floats in later modules): restore IEEE subnormals after this one."""
+    yield
+    torch.set_flush_denormal(False)
 
 
 def _varies(example: tuple) -> bool:
@@ -119,7 +134,7 @@ def test_no_recompilation_with_tensor_lrs(
     frames_before = compiled.counter.frame_count
     graphs_before = torch._dynamo.utils.counters["stats"]["unique_graphs"]
     lrs_seen = set()
-    with torch.compiler.set_stance("fail_on_recompile"):
+    with fail_on_recompile():
         for _ in range(STEPS_PER_SCHEDULE):
             compiled.step()
             compiled.eager_optimizer.step()
@@ -161,7 +176,9 @@ def test_control_float_lr_recompiles_and_is_counted() -> None:
             step()
             scheduler.step()
         assert counter.frame_count >= 2
-        with pytest.raises(Exception, match="(?i)recompil"), torch.compiler.set_stance("fail_on_recompile"):
+        if not hasattr(torch.compiler, "set_stance"):
+            return  # torch < 2.6: only the counter, checked above
+        with pytest.raises(Exception, match="(?i)recompil"), fail_on_recompile():
             torch.compiler.reset()
             step()
             scheduler.step()

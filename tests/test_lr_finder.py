@@ -261,5 +261,5 @@ def test_an_accelerator_that_accumulates_itself_is_refused_and_loaders_are_close
     model, optimizer, loader = accelerator.prepare(model, torch.optim.SGD(model.parameters(), lr=0.01), loader)
     hf_lr.find_lr(model, optimizer, loader, num_steps=5, loss_fn=mse, accelerator=accelerator)  # stops mid-epoch
     # This loader no longer counts as running. (Not `in_dataloader`: the gradient state is process-wide, and before
-    # Accelerate 1.4 it keeps strong references to loaders that other tests' Trainers left mid-epoch.)
+    # Accelerate 1.4 it keeps strong references to loaders that other tests left mid-epoch.)
     assert loader not in accelerator.gradient_state.dataloader_references

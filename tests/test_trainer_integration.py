@@ -223,6 +223,7 @@ def test_resume_from_checkpoint_reproduces_the_uninterrupted_run(tmp_path: Path,
     assert _history(resumed) == expected  # the checkpoint's first 5 log rows, then the resumed ones
 
 
+@requires_resumable_trainer
 def test_resuming_with_another_schedule_size_raises(tmp_path: Path) -> None:
     common = {"output_dir": str(tmp_path / "o"), "save_strategy": "steps", "save_steps": 4}
     first = HfLrTrainer(
