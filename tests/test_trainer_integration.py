@@ -17,7 +17,7 @@ from transformers import (
     TrainerCallback,
     TrainingArguments,
 )
-from versions import LOGGED_LR_OFFSET, requires_resumable_trainer, warmup_arguments
+from versions import LOGGED_LR_OFFSET, requires_resumable_trainer, requires_trainer_checkpoints, warmup_arguments
 
 import hf_lr
 from hf_lr.integrations.transformers import HfLrTrainer, HfLrTrainingArguments
@@ -223,7 +223,7 @@ def test_resume_from_checkpoint_reproduces_the_uninterrupted_run(tmp_path: Path,
     assert _history(resumed) == expected  # the checkpoint's first 5 log rows, then the resumed ones
 
 
-@requires_resumable_trainer
+@requires_trainer_checkpoints
 def test_resuming_with_another_schedule_size_raises(tmp_path: Path) -> None:
     common = {"output_dir": str(tmp_path / "o"), "save_strategy": "steps", "save_steps": 4}
     first = HfLrTrainer(
