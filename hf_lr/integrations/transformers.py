@@ -9,9 +9,10 @@ adds, without patching Transformers:
   schedule's parameters then too;
 - :class:`HfLrTrainerMixin` / :class:`HfLrTrainer`: ``create_scheduler`` builds the schedule with
   :func:`hf_lr.get_scheduler` from the number of optimizer updates Trainer computes (world size, accumulation and
-  epochs included) and the warmup Trainer derives from ``warmup_steps`` (a count, or a ratio below 1); the logs carry
-  every parameter group's learning rate (``learning_rate`` is group 0's, as Trainer's; ``learning_rate_group_1``, ...
-  the others'), when the groups have different learning rates or when asked (``log_group_learning_rates``).
+  epochs included) and the warmup Trainer derives from ``warmup_steps`` (a count, or a ratio below 1 since
+  Transformers 5.0; ``warmup_ratio`` before); the logs carry every parameter group's learning rate (``learning_rate``
+  is group 0's, as Trainer's; ``learning_rate_group_1``, ... the others'), when the groups have different learning
+  rates or when asked (``log_group_learning_rates``).
 
 The plain route needs none of this: ``Trainer(optimizers=(optimizer, hf_lr_scheduler))``, where you size the
 schedule in optimizer updates yourself. Trainer saves ``scheduler.pt`` and reloads it with
