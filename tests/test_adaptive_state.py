@@ -13,6 +13,7 @@ import pytest
 import torch
 import transformers.optimization as tf_opt
 from conftest import group_lrs, make_optimizer
+from versions import requires_transformers
 
 import hf_lr
 
@@ -82,6 +83,7 @@ def _continue(schedulers: list[Any], metrics: list[float]) -> list[list[tuple[fl
     return runs
 
 
+@requires_transformers("greedy")
 class TestTransformersGreedyStates:
     @pytest.mark.parametrize("settings", GREEDY_SETTINGS, ids=_settings_id)
     @pytest.mark.parametrize("switch_at", [1, 7, 40])
@@ -180,6 +182,10 @@ class TestTransformersGreedyStates:
         assert first_lrs == resumed_lrs
 
 
+#: The checks below load states saved by Transformers' own GreedyLR.
+requires_transformers_greedy = requires_transformers("greedy")
+
+
 def _greedy_state(**settings: Any) -> dict[str, Any]:
     scheduler = tf_opt.GreedyLR(make_optimizer(LRS), smooth=True, window_size=3, patience=1, **settings)
     for value in _spiky_metrics(1)[:10]:
@@ -197,12 +203,14 @@ def _set(state: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, 
 
 
 class TestGreedyStateChecks:
+    @requires_transformers_greedy
     def test_a_configuration_mismatch_raises_and_names_the_field(self) -> None:
         ours = hf_lr.GreedyLR(make_optimizer(LRS), smooth=True, window_size=3, patience=2)
         with pytest.raises(hf_lr.ScheduleMismatchError, match=r"patience: saved 1, live 2"):
             ours.load_state_dict(_greedy_state())
         assert ours.patience == 2
 
+    @requires_transformers_greedy
     def test_a_configuration_mismatch_with_strict_false_warns_and_keeps_the_live_configuration(self) -> None:
         saved = _greedy_state()
         ours = hf_lr.GreedyLR(make_optimizer(LRS), smooth=True, window_size=2, patience=2)
@@ -213,6 +221,7 @@ class TestGreedyStateChecks:
         # The live window is smaller: it keeps the saved window's last values.
         assert list(ours._window) == saved["_streaming_avg"]["values"][-2:]
 
+    @requires_transformers_greedy
     @pytest.mark.parametrize(
         ("path", "value", "error", "message"),
         [
@@ -266,6 +275,7 @@ class TestGreedyStateChecks:
             ours.load_state_dict(_set(_greedy_state(), path, value))
         assert ours.state_dict() == before and group_lrs(ours.optimizer) == lrs
 
+    @requires_transformers_greedy
     def test_unknown_keys_raise_or_with_strict_false_warn(self) -> None:
         state = {**_greedy_state(), "momentum_window": [1.0]}
         ours = hf_lr.GreedyLR(make_optimizer(LRS), smooth=True, window_size=3, patience=1)
@@ -435,15 +445,17 @@ class TestPlateauStates:
                 "saved by a ReduceLROnPlateau, not by a WarmupReduceLROnPlateau",
             ),
             ("linear", "reduce_lr_on_plateau", "saved by a ScheduleLR, not by a ReduceLROnPlateau"),
-            (
+            pytest.param(
                 "transformers_greedy",
                 "reduce_lr_on_plateau",
                 r"a ReduceLROnPlateau state has no key .*'num_good_epochs'",
+                marks=requires_transformers("greedy"),
             ),
-            (
+            pytest.param(
                 "transformers_greedy",
                 "reduce_lr_on_plateau_with_warmup",
                 r"not a WarmupReduceLROnPlateau state: missing updates",
+                marks=requires_transformers("greedy"),
             ),
             ("transformers_linear", "reduce_lr_on_plateau", r"has no key .*'base_lrs'"),
             (

@@ -17,6 +17,7 @@ import transformers
 from conftest import group_lrs
 from registry_cases import example_id, examples
 from transformers import BertConfig, BertForSequenceClassification
+from versions import requires_transformers
 
 import hf_lr
 
@@ -61,7 +62,17 @@ TRANSFORMERS_CASES = (
 )
 
 
-@pytest.mark.parametrize(("name", "w", "t", "kwargs"), TRANSFORMERS_CASES, ids=example_id)
+def _needs(name: str) -> list[Any]:
+    return [requires_transformers("cosine_warmup_with_min_lr")] if name == "cosine_warmup_with_min_lr" else []
+
+
+@pytest.mark.parametrize(
+    ("name", "w", "t", "kwargs"),
+    [
+        pytest.param(*case, id="-".join(example_id(value) for value in case), marks=_needs(case[0]))
+        for case in TRANSFORMERS_CASES
+    ],
+)
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
 def test_transformers_names_equal_transformers_on_layerwise_groups(
     name: str, w: int, t: int, kwargs: dict[str, Any], optimizer: str

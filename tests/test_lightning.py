@@ -22,6 +22,7 @@ from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.fabric.utilities.warnings import PossibleUserWarning
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
+from versions import requires_transformers
 
 import hf_lr
 from hf_lr.compose import Decay
@@ -239,7 +240,12 @@ def fit_monitored(name: str, w: int | None, kwargs: dict[str, Any]) -> list[list
     ("name", "kwargs", "reference"),
     [
         ("reduce_lr_on_plateau", {"patience": 1, "factor": 0.5}, torch.optim.lr_scheduler.ReduceLROnPlateau),
-        ("greedy", {"patience": 1, "factor": 0.5, "min_lr": 1e-3}, transformers.optimization.GreedyLR),
+        pytest.param(
+            "greedy",
+            {"patience": 1, "factor": 0.5, "min_lr": 1e-3},
+            getattr(transformers.optimization, "GreedyLR", None),
+            marks=requires_transformers("greedy"),
+        ),
     ],
 )
 def test_metric_driven_names_follow_the_monitored_metric(name: str, kwargs: dict[str, Any], reference: type) -> None:
@@ -263,11 +269,15 @@ def test_plateau_with_warmup_warms_up_per_update_then_follows_the_metric() -> No
 
 
 def test_plateau_names_require_a_monitor() -> None:
-    """GreedyLR is a ReduceLROnPlateau subclass, so Lightning recognises it and asks for the metric to pass; it
-    rejects Transformers' own GreedyLR (a plain class) unless lr_scheduler_step is overridden."""
+    """hf_lr's GreedyLR is a ReduceLROnPlateau subclass, so Lightning recognises it and asks for the metric to pass."""
     module = Regressor("greedy", None, None, {}, lr_scheduler={"interval": "epoch"})
     with pytest.raises(MisconfigurationException, match="must include a monitor"):
         fit(module, max_epochs=1)
+
+
+@requires_transformers("greedy")
+def test_lightning_rejects_transformers_greedy() -> None:
+    """Transformers' own GreedyLR (a plain class) is rejected unless lr_scheduler_step is overridden."""
 
     class WithTransformersGreedy(Regressor):
         def configure_optimizers(self) -> dict[str, Any]:
