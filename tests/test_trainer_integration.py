@@ -241,6 +241,7 @@ def test_resuming_with_another_schedule_size_raises(tmp_path: Path) -> None:
         second.train(resume_from_checkpoint=str(tmp_path / "o" / "checkpoint-4"))
 
 
+@requires_resumable_trainer
 @pytest.mark.parametrize("mode", ["stretch", "rewarm"])
 def test_resuming_with_a_larger_max_steps_and_the_flag_extends_the_schedule(tmp_path: Path, mode: str) -> None:
     """A run sized 8 updates checkpointed at update 4, resumed with max_steps=16 and --lr_scheduler_extend: the logged
@@ -287,8 +288,10 @@ def test_trainer_logs_every_group_lr_when_the_groups_differ(tmp_path: Path) -> N
     trainer.train()
     rows = [row for row in trainer.state.log_history if "learning_rate" in row]
     assert [row["step"] for row in rows] == list(range(2, STEPS + 1, 2))
-    for row in rows:  # the row of global step k reports the lrs update k used: base lr * multiplier(k - 1)
-        multiplier = _cosine_multiplier(row["step"] - 1, 3, STEPS)
+    # The row of global step k reports the lrs update k used, base lr * multiplier(k - 1) (the next update's before
+    # Transformers 4.51: LOGGED_LR_OFFSET); every group's is read when Trainer reads group 0's.
+    for row in rows:
+        multiplier = _cosine_multiplier(row["step"] - 1 + LOGGED_LR_OFFSET, 3, STEPS)
         assert row["learning_rate"] == pytest.approx(1e-3 * multiplier, rel=1e-12, abs=1e-18)  # group 0, as Trainer
         assert row["learning_rate_group_1"] == pytest.approx(5e-3 * multiplier, rel=1e-12, abs=1e-18)
         assert "learning_rate_group_2" not in row and "learning_rate_group_0" not in row
@@ -330,3 +333,12 @@ def test_log_group_learning_rates_must_be_a_bool(tmp_path: Path) -> None:
         ["--output_dir", str(tmp_path), "--report_to", "none", "--log_group_learning_rates", "true"]
     )
     assert args.log_group_learning_rates is True
+
+
+def test_a_warmup_ratio_in_warmup_steps_works_on_every_transformers(tmp_path: Path) -> None:
+    """``warmup_steps=0.25`` is a ratio as in Transformers 5, also where Trainer spells it ``warmup_ratio`` (< 5.0)."""
+    args = _args(tmp_path, lr_scheduler_type="linear", warmup_steps=0.25)
+    assert args.get_warmup_steps(STEPS) == 3
+    if hasattr(args, "warmup_ratio"):
+        with pytest.raises(ValueError, match="not both: got warmup_steps=0.25 and warmup_ratio=0.5"):
+            _args(tmp_path, lr_scheduler_type="linear", warmup_steps=0.25, warmup_ratio=0.5)

@@ -9,10 +9,11 @@ adds, without patching Transformers:
   schedule's parameters then too;
 - :class:`HfLrTrainerMixin` / :class:`HfLrTrainer`: ``create_scheduler`` builds the schedule with
   :func:`hf_lr.get_scheduler` from the number of optimizer updates Trainer computes (world size, accumulation and
-  epochs included) and the warmup Trainer derives from ``warmup_steps`` (a count, or a ratio below 1 since
-  Transformers 5.0; ``warmup_ratio`` before); the logs carry every parameter group's learning rate (``learning_rate``
-  is group 0's, as Trainer's; ``learning_rate_group_1``, ... the others'), when the groups have different learning
-  rates or when asked (``log_group_learning_rates``).
+  epochs included) and the warmup Trainer derives from ``warmup_steps`` (a count, or a ratio below 1, which
+  :class:`HfLrTrainingArguments` also takes from Transformers before 5.0, where Trainer spells it ``warmup_ratio``);
+  the logs carry every parameter group's learning rate (``learning_rate`` is group 0's, as Trainer's;
+  ``learning_rate_group_1``, ... the others'), when the groups have different learning rates or when asked
+  (``log_group_learning_rates``).
 
 The plain route needs none of this: ``Trainer(optimizers=(optimizer, hf_lr_scheduler))``, where you size the
 schedule in optimizer updates yourself. Trainer saves ``scheduler.pt`` and reloads it with
@@ -37,6 +38,8 @@ from hf_lr.registry import ScheduleEntry
 __all__ = ["HfLrTrainer", "HfLrTrainerMixin", "HfLrTrainingArguments"]
 
 _TRANSFORMERS_NAMES = frozenset(member.value for member in SchedulerType)
+#: Transformers < 5.0 spells a warmup ratio ``warmup_ratio`` (its ``warmup_steps`` is a count); 5.0 removed the field.
+_HAS_WARMUP_RATIO = "warmup_ratio" in TrainingArguments.__dataclass_fields__
 
 
 def _check_kwargs(entry: ScheduleEntry, kwargs: dict[str, Any]) -> None:
@@ -108,6 +111,14 @@ class HfLrTrainingArguments(TrainingArguments):
                 "`log_group_learning_rates` must be True, False or None, got "
                 f"{self.log_group_learning_rates!r} ({type(self.log_group_learning_rates).__name__})"
             )
+        if _HAS_WARMUP_RATIO and isinstance(self.warmup_steps, float) and 0 < self.warmup_steps < 1:
+            # Transformers 5's spelling of a warmup ratio, taken on the releases that spell it `warmup_ratio`.
+            if self.warmup_ratio:
+                raise ValueError(
+                    f"give the warmup as `warmup_steps` or as `warmup_ratio`, not both: got warmup_steps="
+                    f"{self.warmup_steps} and warmup_ratio={self.warmup_ratio}"
+                )
+            self.warmup_ratio, self.warmup_steps = self.warmup_steps, 0
         name = self.lr_scheduler_type.value if isinstance(self.lr_scheduler_type, enum.Enum) else self.lr_scheduler_type
         entry = hf_lr.get_schedule_entry(name)
         # TrainingArguments converts the name to its enum: give it a Transformers name that triggers the same checks.
@@ -131,9 +142,10 @@ class HfLrTrainerMixin:
     it; ``lr_scheduler_extend`` lets a resumed run with a larger ``max_steps`` extend the checkpoint's schedule.
 
     Every parameter group's learning rate is logged next to Trainer's ``learning_rate`` (group 0's) as
-    ``learning_rate_group_1``, ``learning_rate_group_2``, ...: the learning rate each group used at the logged update,
-    read at the moment Trainer reads ``learning_rate``. By default only when the groups have different learning rates
-    or schedules; see ``HfLrTrainingArguments.log_group_learning_rates``.
+    ``learning_rate_group_1``, ``learning_rate_group_2``, ...: read at the moment Trainer reads ``learning_rate``, so
+    each is the learning rate its group used at the logged update (Transformers before 4.51 reads it after the
+    scheduler's step: the next update's, for every group alike). By default only when the groups have different
+    learning rates or schedules; see ``HfLrTrainingArguments.log_group_learning_rates``.
     """
 
     _group_learning_rates: list[float] | None = None
@@ -143,8 +155,8 @@ class HfLrTrainerMixin:
     _created_lr_scheduler: bool
 
     def _get_learning_rate(self) -> float:
-        # Trainer reads group 0's lr here, after the optimizer update and before the scheduler steps: the other groups
-        # are read at the same moment, so each logged value is the lr that update used.
+        # Trainer reads group 0's lr here, after the optimizer update and before the scheduler steps (after both before
+        # Transformers 4.51): the other groups are read at the same moment, so every logged value is of one update.
         lr: float = super()._get_learning_rate()  # type: ignore[misc]
         self._group_learning_rates = [float(group["lr"]) for group in self.optimizer.param_groups]  # type: ignore[attr-defined]
         return lr
