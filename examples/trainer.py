@@ -37,6 +37,9 @@ from finetune import register_example_schedules
 from helpers import launch, records, task
 
 PROG = "trainer.py"
+#: lr_trajectory.csv comes from Trainer's logs, which hold the learning rate of the update they log since 4.51 (the
+#: next update's before).
+MIN_TRANSFORMERS = "4.51"
 DEFAULTS = {
     "output_dir": "outputs/trainer",
     "learning_rate": 2e-3,
@@ -53,7 +56,17 @@ DEFAULTS = {
 
 def parse_args(argv: list[str] | None = None) -> tuple[Any, argparse.Namespace]:
     """``HfLrTrainingArguments`` and the data flags; a mistake is one line and exit status 2."""
+    import transformers
+    from packaging.version import Version
     from transformers import HfArgumentParser
+
+    if Version(transformers.__version__) < Version(MIN_TRANSFORMERS):
+        print(
+            f"{PROG}: error: needs Transformers >= {MIN_TRANSFORMERS}, found {transformers.__version__} (older "
+            "releases log the next update's learning rate, which lr_trajectory.csv would record)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
 
     from hf_lr.integrations.transformers import HfLrTrainingArguments
 

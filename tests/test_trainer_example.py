@@ -16,11 +16,14 @@ import numpy as np
 import pytest
 from examples_common import FILE_ROWS, FILE_VALIDATION_ROWS, eval_logits, free_port, tensorboard_points, write_data_file
 from helpers import task
+from versions import FEATURES, TRANSFORMERS, requires_transformers
 
 import hf_lr
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "trainer.py"
+#: The example records the learning rates Trainer logs, the lrs of the logged updates since Transformers 4.51.
+runs_the_example = requires_transformers("trainer_logs_the_lr_it_used")
 
 
 def _run(
@@ -44,6 +47,7 @@ def _trajectory(output: Path) -> list[float]:
     return [float(row["lr_0"]) for row in rows]
 
 
+@runs_the_example
 def test_default_run_learns_and_logs_the_schedule(tmp_path: Path) -> None:
     result = _run([sys.executable, str(EXAMPLE), "--output_dir", str(tmp_path / "out")], tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -54,6 +58,7 @@ def test_default_run_learns_and_logs_the_schedule(tmp_path: Path) -> None:
     assert _trajectory(tmp_path / "out") == pytest.approx(list(expected), rel=1e-12)
 
 
+@runs_the_example
 def test_two_process_run_follows_the_schedule_in_optimizer_updates(tmp_path: Path) -> None:
     """512 examples, 16 per device, 2 processes: 16 updates in an epoch (one process would make 32)."""
     kwargs = {"d_model": 32, "mode": "peak"}
@@ -72,6 +77,7 @@ def test_two_process_run_follows_the_schedule_in_optimizer_updates(tmp_path: Pat
     assert _trajectory(tmp_path / "out") == pytest.approx(list(expected), rel=1e-12)
 
 
+@runs_the_example
 def test_an_unknown_name_fails_at_parse_time_with_close_matches(tmp_path: Path) -> None:
     result = _run(
         [sys.executable, str(EXAMPLE), "--output_dir", str(tmp_path / "out"), "--lr_scheduler_type", "cosin"], tmp_path
@@ -83,6 +89,7 @@ def test_an_unknown_name_fails_at_parse_time_with_close_matches(tmp_path: Path) 
     assert not (tmp_path / "out").exists()
 
 
+@runs_the_example
 def test_single_file_checkpoints_reload_and_a_resume_logs_each_step_once(tmp_path: Path) -> None:
     """One csv file (split 90/10), checkpoints every 3 updates, then a resume from checkpoint-3 into the same folder."""
     write_data_file(tmp_path / "data.csv", FILE_ROWS, seed=7)
@@ -119,6 +126,7 @@ def test_single_file_checkpoints_reload_and_a_resume_logs_each_step_once(tmp_pat
     assert eval_logits(out / "checkpoint-3", texts).shape == final.shape
 
 
+@runs_the_example
 def test_resume_from_latest_names_the_newest_checkpoint_or_refuses_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,3 +146,13 @@ def test_resume_from_latest_names_the_newest_checkpoint_or_refuses_in_one_line(
         capsys.readouterr().err
         == f"trainer.py: error: --resume_from_checkpoint latest: no checkpoint-K folder in {tmp_path / 'empty'}\n"
     )
+
+
+@pytest.mark.skipif(FEATURES["trainer_logs_the_lr_it_used"].available, reason=f"Transformers {TRANSFORMERS} >= 4.51")
+def test_older_transformers_is_refused_in_one_line(tmp_path: Path) -> None:
+    result = _run([sys.executable, str(EXAMPLE), "--output_dir", str(tmp_path / "out")], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"trainer.py: error: needs Transformers >= 4.51, found {TRANSFORMERS} (older releases log the next update's "
+        "learning rate, which lr_trajectory.csv would record)"
+    ]
