@@ -612,6 +612,8 @@ class CheckedReduceLROnPlateau(_CheckedLoading, ReduceLROnPlateau):
             optimizer, config["mode"], config["factor"], config["patience"], config["threshold"], config["threshold_mode"],
             config["cooldown"], floor, config["eps"],
         )  # fmt: skip
+        if not hasattr(self, "default_min_lr"):  # torch 2.4 keeps only `min_lrs`: record the floor as later releases
+            self.default_min_lr = config["default_min_lr"]
 
     def _validated_config(self, values: Mapping[str, Any], name: Namer) -> dict[str, Any]:
         default_min_lr = values["default_min_lr"]
