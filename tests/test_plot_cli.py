@@ -124,7 +124,9 @@ def test_show_prints_the_values_a_terminal_plot_and_the_difference_from_transfor
         {k: expected[k] for k in (0, 10, 20, 150, 200)}, rel=1e-6
     )
     assert result.stdout.count("|") >= 2 * 14  # the terminal plot's rows
-    assert "max |hf_lr - transformers| over 201 updates: 0.000e+00" in result.stdout
+    # 0, or a few units in the last place where NumPy's vector cos rounds differently from math.cos (NumPy 1.22)
+    difference = re.search(r"max \|hf_lr - transformers\| over 201 updates: (\S+)", result.stdout)
+    assert difference is not None and float(difference.group(1)) < 1e-18
     noam = hf_lr_cli("show", "noam", "--num-warmup-steps", "10", "--kwargs", '{"d_model": 64}', "--no-plot")
     assert noam.returncode == 0 and "Transformers has no closed-form schedule named 'noam'" in noam.stdout
 
