@@ -37,6 +37,9 @@ RUNNABLE = [
 ]
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="the docs toolchain is declared for Python >= 3.11 (setup.cfg's docs extra)"
+)
 def test_docs_build_strict(tmp_path: Path) -> None:
     """``mkdocs build --strict`` (warnings are errors: broken links, unknown API names, bad docstrings) succeeds
     offline, and the reference pages hold the rendered API of every public name."""
