@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from examples_common import FILE_ROWS, FILE_VALIDATION_ROWS, eval_logits, free_port, tensorboard_points, write_data_file
 from helpers import task
-from versions import FEATURES, TRANSFORMERS, requires_transformers
+from versions import FEATURES, TRANSFORMERS, requires_resumable_trainer, requires_transformers
 
 import hf_lr
 
@@ -90,6 +90,7 @@ def test_an_unknown_name_fails_at_parse_time_with_close_matches(tmp_path: Path) 
 
 
 @runs_the_example
+@requires_resumable_trainer
 def test_single_file_checkpoints_reload_and_a_resume_logs_each_step_once(tmp_path: Path) -> None:
     """One csv file (split 90/10), checkpoints every 3 updates, then a resume from checkpoint-3 into the same folder."""
     write_data_file(tmp_path / "data.csv", FILE_ROWS, seed=7)
