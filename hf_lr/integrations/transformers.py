@@ -112,13 +112,16 @@ class HfLrTrainingArguments(TrainingArguments):
                 f"{self.log_group_learning_rates!r} ({type(self.log_group_learning_rates).__name__})"
             )
         if _HAS_WARMUP_RATIO and isinstance(self.warmup_steps, float) and 0 < self.warmup_steps < 1:
-            # Transformers 5's spelling of a warmup ratio, taken on the releases that spell it `warmup_ratio`.
-            if self.warmup_ratio:
+            # Transformers 5's spelling of a warmup ratio, taken on the releases that spell it `warmup_ratio` (a field
+            # only those releases have, hence getattr/setattr for the type checker of either).
+            ratio_field = "warmup_ratio"
+            if getattr(self, ratio_field):
                 raise ValueError(
                     f"give the warmup as `warmup_steps` or as `warmup_ratio`, not both: got warmup_steps="
-                    f"{self.warmup_steps} and warmup_ratio={self.warmup_ratio}"
+                    f"{self.warmup_steps} and warmup_ratio={getattr(self, ratio_field)}"
                 )
-            self.warmup_ratio, self.warmup_steps = self.warmup_steps, 0
+            setattr(self, ratio_field, self.warmup_steps)
+            self.warmup_steps = 0
         name = self.lr_scheduler_type.value if isinstance(self.lr_scheduler_type, enum.Enum) else self.lr_scheduler_type
         entry = hf_lr.get_schedule_entry(name)
         # TrainingArguments converts the name to its enum: give it a Transformers name that triggers the same checks.
