@@ -55,6 +55,12 @@ CELLS: dict[str, tuple[str, dict[str, str] | None, str]] = {
     ),
     "python_max": ("3.13", {}, "the newest Python, with the newest of everything"),
 }
+#: The style checkers pinned in constraints.txt, for every cell.
+TOOLS = {
+    line.split("==")[0]: "==" + line.split("==")[1]
+    for line in (ROOT / "constraints.txt").read_text().splitlines()
+    if line.startswith(("ruff==", "mypy=="))
+}
 LOCAL = ("tests", "transformers_min", "transformers_4", "transformers_newest", "numpy1")
 REPORT = (
     "import sys, importlib.metadata as m; print('versions: python', sys.version.split()[0], *("
@@ -77,8 +83,9 @@ def _cell(name: str, python: str, pins: dict[str, str] | None, doc: str) -> None
         if pins is None:
             constraints = ROOT / "constraints.txt"
         else:
+            # The cell's pins, and CI's ruff and mypy: tests/test_style.py checks the code, not the cell's versions.
             constraints = Path(session.create_tmp()) / "constraints.txt"
-            constraints.write_text("".join(f"{package}{spec}\n" for package, spec in pins.items()))
+            constraints.write_text("".join(f"{package}{spec}\n" for package, spec in {**TOOLS, **pins}.items()))
         session.install("-c", str(constraints), "-e", ".[dev]")
         session.run("python", "-c", REPORT)
         session.run("python", "-m", "pytest", "-q", *session.posargs)
