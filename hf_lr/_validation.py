@@ -17,7 +17,7 @@ import numbers
 import re
 import reprlib
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -185,9 +185,23 @@ def user_names(**names: str) -> Iterator[None]:
         raise type(error)(message) from None
 
 
-def renamed_argument(kwargs: dict[str, Any], old: str, new: str, value: Any, default: Any, where: str) -> Any:
+#: ``renamed_argument``'s ``default`` where the new name's presence, not its value, tells whether it was given
+ABSENT: Any = object()
+
+
+def renamed_argument(
+    kwargs: dict[str, Any],
+    old: str,
+    new: str,
+    value: Any,
+    default: Any,
+    where: str,
+    *,
+    warn: bool = True,
+    stacklevel: int = 3,
+) -> Any:
     """The value of argument ``new``, or of its former name ``old`` if ``kwargs`` has it (popped, with a
-    ``FutureWarning``); both at once is a ``TypeError``."""
+    ``FutureWarning`` unless ``warn`` is false); both at once (``value`` other than ``default``) is a ``TypeError``."""
     if old not in kwargs:
         return value
     old_value = kwargs.pop(old)
@@ -195,9 +209,16 @@ def renamed_argument(kwargs: dict[str, Any], old: str, new: str, value: Any, def
         raise TypeError(
             f"{where}: pass `{new}` only (`{old}` is its former name), got {old}={old_value!r}, {new}={value!r}"
         )
-    warnings.warn(
-        f"{where}: `{old}` is now called `{new}`; `{old}` will stop working in a future release",
-        FutureWarning,
-        stacklevel=3,
-    )
+    if warn:
+        warnings.warn(
+            f"{where}: `{old}` is now called `{new}`; `{old}` will stop working in a future release",
+            FutureWarning,
+            stacklevel=stacklevel,
+        )
     return old_value
+
+
+def no_more_arguments(where: str, kwargs: Mapping[str, Any]) -> None:
+    """Refuse what is left of ``**kwargs`` once the former names are taken out of it."""
+    if kwargs:
+        raise TypeError(f"{where} got unexpected keyword argument(s) {', '.join(map(repr, sorted(kwargs)))}")

@@ -22,6 +22,7 @@ from hf_lr._validation import (
     check_int,
     check_optional_float,
     check_optional_int,
+    no_more_arguments,
     renamed_argument,
     user_names,
 )
@@ -464,8 +465,7 @@ def warmup(
         [0.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 0.0]
     """
     warmup_type = renamed_argument(former, "kind", "warmup_type", warmup_type, "linear", "warmup()")
-    if former:
-        raise TypeError(f"warmup() got unexpected keyword argument(s) {', '.join(map(repr, sorted(former)))}")
+    no_more_arguments("warmup()", former)
     return Warmup(schedule, num_warmup_steps, warmup_type=warmup_type, start_factor=start_factor, prefix=prefix)
 
 

@@ -24,7 +24,7 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from hf_lr._validation import check_optional_int, short_repr
+from hf_lr._validation import ABSENT, check_optional_int, renamed_argument, short_repr
 from hf_lr.scheduler import ScheduleLR
 from hf_lr.schedules import FunctionSchedule, Schedule
 
@@ -124,20 +124,11 @@ class ScheduleEntry:
         """``kwargs`` with former parameter names replaced by the current ones (see ``renamed``)."""
         out = dict(kwargs)
         for old, new in self.renamed.items():
-            if old in out:
-                if new in out:
-                    raise TypeError(
-                        f"schedule {self.name!r}: pass `{new}` only (`{old}` is its former name), got "
-                        f"{old}={out[old]!r}, {new}={out[new]!r}"
-                    )
-                if warn:
-                    warnings.warn(
-                        f"schedule {self.name!r}: `{old}` is now called `{new}`; `{old}` will stop working in a future "
-                        "release",
-                        FutureWarning,
-                        stacklevel=4,
-                    )
-                out[new] = out.pop(old)
+            value = renamed_argument(
+                out, old, new, out.get(new, ABSENT), ABSENT, f"schedule {self.name!r}", warn=warn, stacklevel=5
+            )
+            if value is not ABSENT:
+                out[new] = value
         return out
 
     def _step_usage(self) -> tuple[tuple[str, str], ...]:
@@ -262,16 +253,12 @@ def metric_entry(
     factory: Callable[..., LRScheduler | ReduceLROnPlateau],
     description: str,
     *,
+    parameters: Mapping[str, Any],
     warmup: str = UNUSED,
-    parameters: Mapping[str, Any] | None = None,
     renamed: Mapping[str, str] | None = None,
 ) -> ScheduleEntry:
-    """The entry of a metric-driven name: ``factory(optimizer, **kwargs)`` returns a scheduler stepped with a metric.
-
-    Its parameters are the factory's after ``optimizer`` (and ``num_warmup_steps``), unless given.
-    """
-    if parameters is None:
-        parameters, _, _ = _parameters(factory, skip=1)
+    """The entry of a metric-driven name: ``factory(optimizer, **kwargs)`` returns a scheduler stepped with a metric;
+    ``parameters`` are the ones it takes through ``scheduler_specific_kwargs``, with their defaults."""
     return ScheduleEntry(
         name,
         description,

@@ -12,7 +12,7 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler
 
-from hf_lr._validation import check_base_lr, check_choice, check_int, renamed_argument
+from hf_lr._validation import ABSENT, check_base_lr, check_choice, check_int, no_more_arguments, renamed_argument
 from hf_lr.extension import EXTENSION_SHAPES, Extension
 from hf_lr.schedules import LambdaSchedule, Schedule, WarmupStableDecay
 
@@ -80,11 +80,6 @@ def _rebuild(schedule: Schedule, layers: list[dict[str, Any]]) -> Schedule:
     for layer in reversed(layers):
         schedule = Extension(schedule, **layer)
     return schedule
-
-
-def _no_more_arguments(where: str, former: dict[str, Any]) -> None:
-    if former:
-        raise TypeError(f"{where} got unexpected keyword argument(s) {', '.join(map(repr, sorted(former)))}")
 
 
 def resolve_last_epoch(last_epoch: int = -1, completed_steps: int | None = None) -> int:
@@ -415,7 +410,19 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
         (``clock="updates"``, where a call with no update since the last one does nothing)."""
         if epoch is None and self.clock == "updates" and self.updates - self._offset == self.last_epoch:
             return
-        super().step(epoch)
+        if _TORCH_STEPS_THROUGH_UPDATE_LR:
+            super().step(epoch)
+            return
+        # torch < 2.9's LRScheduler.step advances last_epoch and writes get_lr()'s values itself instead of calling
+        # _update_lr. Let it run for its call-order warnings and counters, then take the step again through
+        # _update_lr from where it started, so both clocks, the overrun warning and float _last_lr behave as on
+        # torch >= 2.9.
+        if epoch is not None:
+            check_int("epoch", epoch, minimum=0)
+        before = self.last_epoch
+        LambdaLR.step(self, epoch)
+        self.last_epoch = before
+        self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is not None:
@@ -439,22 +446,6 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             else:
                 group["lr"] = lr
         self._last_lr = lrs
-
-    if not _TORCH_STEPS_THROUGH_UPDATE_LR:
-
-        def step(self, epoch: int | None = None) -> None:  # type: ignore[override]
-            # torch < 2.9's LRScheduler.step advances last_epoch and writes get_lr()'s values itself instead of
-            # calling _update_lr. Let it run for its call-order warnings and counters, then take the step again
-            # through _update_lr from where it started, so both clocks, the overrun warning and float _last_lr
-            # behave as on torch >= 2.9.
-            if epoch is None and self.clock == "updates" and self.updates - self._offset == self.last_epoch:
-                return
-            if epoch is not None:
-                check_int("epoch", epoch, minimum=0)
-            before = self.last_epoch
-            LambdaLR.step(self, epoch)
-            self.last_epoch = before
-            self._update_lr(epoch)
 
     def get_last_lr(self) -> list[float]:  # type: ignore[override]
         """The learning rates the scheduler last set, one float per group (also for tensor learning rates)."""
@@ -546,7 +537,7 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             (0.4667, 0.3333, 0.0)
         """
         decay_type = renamed_argument(former, "shape", "decay_type", decay_type, "cosine", "extend()")
-        _no_more_arguments("extend()", former)
+        no_more_arguments("extend()", former)
         mode = check_choice("mode", mode, ("stretch", "rewarm"))
         at = self._at()
         options: dict[str, Any] = (
@@ -589,9 +580,8 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             >>> lrs
             [0.75, 0.5, 0.25, 0.0]
         """
-        if "shape" in former:
-            decay_type = renamed_argument(former, "shape", "decay_type", decay_type, None, "start_decay()")
-        _no_more_arguments("start_decay()", former)
+        decay_type = renamed_argument(former, "shape", "decay_type", decay_type, None, "start_decay()")
+        no_more_arguments("start_decay()", former)
         at = self._at()
 
         def decay(schedule: Schedule) -> Schedule:
@@ -631,10 +621,11 @@ class ScheduleLR(_CountsUpdates, LambdaLR):
             (60, 200)
         """
         check_choice("mode", mode, ("stretch", "rewarm"))
-        if "shape" in options:
-            options["decay_type"] = renamed_argument(
-                options, "shape", "decay_type", "cosine", "cosine", "allow_extension()"
-            )
+        decay_type = renamed_argument(
+            options, "shape", "decay_type", options.get("decay_type", ABSENT), ABSENT, "allow_extension()"
+        )
+        if decay_type is not ABSENT:
+            options["decay_type"] = decay_type
         unknown = sorted(set(options) - {"num_warmup_steps", "peak", "decay_type", "end"})
         if unknown:
             raise TypeError(

@@ -223,6 +223,11 @@ def test_extend_and_start_decay_take_their_former_shape_argument_with_a_warning(
     assert curves[0] == curves[1]
     with pytest.raises(TypeError, match="unexpected keyword argument"):
         scheduler.extend(300, typo="linear")
+    with pytest.warns(FutureWarning, match="`shape` is now called `decay_type`"):
+        scheduler.allow_extension("rewarm", shape="linear")
+    assert scheduler._extension_on_load == {"mode": "rewarm", "decay_type": "linear"}
+    with pytest.raises(TypeError, match=r"allow_extension\(\): pass `decay_type` only"):
+        scheduler.allow_extension("rewarm", shape="linear", decay_type="1-sqrt")
 
 
 def test_extended_scheduler_pickles_and_plots() -> None:

@@ -45,8 +45,9 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
     ids=["ruff-check", "ruff-format", "mypy"],
 )
 def test_clean(command: tuple[str, ...]) -> None:
-    if command[0] == "mypy" and _other_releases():
-        pytest.skip(f"mypy checks hf_lr against constraints.txt's releases; this environment has {_other_releases()}")
+    other = _other_releases() if command[0] == "mypy" else []
+    if other:
+        pytest.skip(f"mypy checks hf_lr against constraints.txt's releases; this environment has {other}")
     result = _run(*command)
     assert result.returncode == 0, (
         f"{' '.join(command)} found problems:\n{result.stdout[-6000:]}{result.stderr[-2000:]}"
